@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Create (once) the virtual environment .venv with the library and its dev tools.
+# Sourced by scripts/main.sh and scripts/test.sh; safe to run again.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+if [ ! -x .venv/bin/python ]; then
+  python3 -m venv .venv
+fi
+# shellcheck disable=SC1091
+. .venv/bin/activate
+if ! python -c "import surrogates, pytest, ruff" 2>/dev/null; then
+  python -m pip install -q --upgrade pip
+  # The CPU wheel of torch (an unpinned torch pulls a multi-GB CUDA build).
+  python -m pip install -q torch==2.13.0
+  python -m pip install -q -e ".[dev]"
+fi

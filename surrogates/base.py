@@ -1,0 +1,411 @@
+"""The ``Surrogate`` interface (fit / predict / save / load) shared by every model family.
+
+A surrogate learns one :class:`~surrogates.targets.Target` as a function of the 19 pMSSM
+parameters. The base class owns everything that is common to all families, once: input
+validation, the training domain, input standardisation, the target transform and its exact
+inverse, chunked prediction and the versioned file format. A family implements four hooks
+(:meth:`Surrogate._fit`, :meth:`Surrogate._predict_model_space`,
+:meth:`Surrogate._state_tensors`, :meth:`Surrogate._load_state`) on tensors in model space.
+
+Saved models are a folder with ``metadata.json`` (target, transforms, training box, parameter
+box, configuration, library and format versions) and ``tensors.safetensors``; loading never
+unpickles Python objects.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import time
+import warnings
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+from safetensors.torch import load_file, save_file
+
+from surrogates._version import __version__
+from surrogates.device import resolve_device
+from surrogates.space import PARAMETERS
+from surrogates.targets import Target, get_target
+from surrogates.transforms import InputScaler, TargetTransform
+from surrogates.validation import Domain, OutsideDomainError, check_features, check_target
+
+__all__ = [
+    "FORMAT_VERSION",
+    "GaussianOutput",
+    "MemberOutput",
+    "Prediction",
+    "Surrogate",
+]
+
+#: Version of the saved-model layout; bumped whenever a saved file would be read differently.
+FORMAT_VERSION = 1
+_METADATA = "metadata.json"
+_TENSORS = "tensors.safetensors"
+
+
+@dataclass
+class Prediction:
+    """Predictive summary in target units.
+
+    Attributes
+    ----------
+    mean : ndarray of shape (n_points,)
+        Predictive mean (for the classifier: the probability that the point is valid).
+    std : ndarray of shape (n_points,)
+        Predictive standard deviation. For ensembles: the (weighted) spread of the
+        back-transformed members; for Gaussian models: the exact standard deviation of the
+        back-transformed Gaussian.
+    samples : ndarray of shape (n_members, n_points) or None
+        Per-member predictions in target units, where the model has members.
+    weights : ndarray of shape (n_members,) or None
+        Member weights summing to one (re-weighted ensembles); None means equal weights.
+    outside_domain : ndarray of bool, shape (n_points,)
+        True where the point lies outside the box spanned by the training inputs.
+    target : str
+        Name of the target.
+    unit : str
+        Unit of ``mean``, ``std`` and ``samples``.
+    """
+
+    mean: np.ndarray
+    std: np.ndarray
+    samples: np.ndarray | None
+    weights: np.ndarray | None
+    outside_domain: np.ndarray
+    target: str
+    unit: str
+
+
+@dataclass
+class MemberOutput:
+    """Model-space output of an ensemble: ``values`` of shape (n_members, n_points)."""
+
+    values: torch.Tensor
+    weights: torch.Tensor | None = None
+
+
+@dataclass
+class GaussianOutput:
+    """Model-space output of a Gaussian predictive: ``mean``, ``std`` of shape (n_points,)."""
+
+    mean: torch.Tensor
+    std: torch.Tensor
+
+
+class Surrogate(ABC):
+    """Base class of all surrogates.
+
+    Subclasses take their configuration as keyword arguments of ``__init__`` and store each
+    under the same attribute name (the scikit-learn convention), so that
+    :meth:`get_config` can save and restore them.
+
+    Parameters
+    ----------
+    target : str or Target
+        ``"validity"``, ``"higgs_mass"`` or ``"xsec"``.
+    seed : int
+        Seed of every random choice made by :meth:`fit`.
+    device : str or torch.device, optional
+        Defaults to ``cuda`` when available, else ``cpu``.
+    """
+
+    #: Registry name (see :mod:`surrogates.registry`).
+    model_name: ClassVar[str]
+    #: Named configurations, e.g. ``{"small": {...}, "full": {...}}``, for the CLI.
+    budgets: ClassVar[dict[str, dict[str, Any]]] = {}
+    #: Points per chunk in :meth:`predict`.
+    predict_chunk_size: ClassVar[int] = 65536
+
+    def __init__(self, target: str | Target, *, seed: int = 0, device: str | None = None) -> None:
+        self.target = get_target(target)
+        self.seed = int(seed)
+        self.device = resolve_device(device)
+        self.input_scaler_: InputScaler | None = None
+        self.target_transform_: TargetTransform | None = None
+        self.domain_: Domain | None = None
+        self.fit_info_: dict[str, Any] = {}
+
+    # ------------------------------------------------------------------ hooks
+    @property
+    def dtype(self) -> torch.dtype:
+        """Floating-point type of the model-space tensors."""
+        return torch.float32
+
+    @abstractmethod
+    def _fit(
+        self,
+        X: torch.Tensor,
+        z: torch.Tensor,
+        val: tuple[torch.Tensor, torch.Tensor] | None,
+        progress: bool,
+    ) -> None:
+        """Train on model-space inputs ``X`` (n, 19) and targets ``z`` (n,)."""
+
+    @abstractmethod
+    def _predict_model_space(self, X: torch.Tensor) -> MemberOutput | GaussianOutput:
+        """Predict for model-space inputs ``X`` (n, 19); called under ``torch.no_grad``."""
+
+    @abstractmethod
+    def _state_tensors(self) -> dict[str, torch.Tensor]:
+        """Learnt tensors to save."""
+
+    @abstractmethod
+    def _load_state(self, tensors: dict[str, torch.Tensor], extra: dict[str, Any]) -> None:
+        """Restore from :meth:`_state_tensors` and :meth:`_state_json`."""
+
+    def _state_json(self) -> dict[str, Any]:
+        """Learnt JSON-serialisable state beyond the configuration (none by default)."""
+        return {}
+
+    # ------------------------------------------------------------ public API
+    def get_config(self) -> dict[str, Any]:
+        """Constructor arguments (except ``target`` and ``device``) as JSON-friendly values."""
+        names = [
+            p
+            for p in inspect.signature(type(self).__init__).parameters
+            if p not in ("self", "target", "device")
+        ]
+        return {n: _jsonable(getattr(self, n)) for n in names}
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        return f"{type(self).__name__}({self.target.name!r}, {args})"
+
+    @property
+    def is_fitted(self) -> bool:
+        """Whether :meth:`fit` (or :meth:`load`) has run."""
+        return self.domain_ is not None
+
+    def fit(
+        self,
+        X: Any,
+        y: Any,
+        *,
+        X_val: Any = None,
+        y_val: Any = None,
+        progress: bool = True,
+    ) -> Surrogate:
+        """Train on inputs ``X`` and targets ``y`` (target units).
+
+        Parameters
+        ----------
+        X : DataFrame or ndarray of shape (n_points, 19)
+            pMSSM-19 points (GeV; tan beta dimensionless).
+        y : array-like of shape (n_points,)
+            Target values in target units (labels 0/1 for the classifier).
+        X_val, y_val : optional
+            Validation data, used by families that select or stop on it.
+        progress : bool
+            Show progress bars.
+
+        Returns
+        -------
+        self
+        """
+        Xa = check_features(X)
+        ya = check_target(y, self.target, Xa.shape[0])
+        if (X_val is None) != (y_val is None):
+            raise ValueError("give both X_val and y_val, or neither")
+        self.domain_ = Domain.from_data(Xa)
+        self.input_scaler_ = InputScaler.fit(Xa)
+        self.target_transform_ = TargetTransform(self.target.transform).fit(ya)
+        val = None
+        if X_val is not None:
+            Xv = check_features(X_val, name="X_val")
+            yv = check_target(y_val, self.target, Xv.shape[0], name="y_val")
+            val = (self._inputs(Xv), self._targets(yv))
+        torch.manual_seed(self.seed)
+        self.fit_info_ = {"n_train": int(Xa.shape[0]), "n_val": 0 if val is None else len(val[1])}
+        start = time.perf_counter()
+        self._fit(self._inputs(Xa), self._targets(ya), val, progress)
+        self.fit_info_["train_seconds"] = time.perf_counter() - start
+        self.fit_info_["device"] = str(self.device)
+        return self
+
+    def predict(self, X: Any, *, strict: bool = False) -> Prediction:
+        """Predictive mean, spread and members in target units.
+
+        Parameters
+        ----------
+        X : DataFrame or ndarray of shape (n_points, 19)
+        strict : bool
+            Raise :class:`~surrogates.validation.OutsideDomainError` for points outside the
+            training box instead of flagging them in ``Prediction.outside_domain``.
+
+        Returns
+        -------
+        Prediction
+        """
+        self._check_fitted()
+        Xa = check_features(X)
+        outside = self.domain_.outside(Xa)
+        if strict and outside.any():
+            raise OutsideDomainError(
+                f"{int(outside.sum())} of {len(outside)} point(s) lie outside the training box:\n"
+                + self.domain_.describe_outside(Xa)
+            )
+        out = self._predict_chunked(self._inputs(Xa))
+        tt = self.target_transform_
+        if isinstance(out, GaussianOutput):
+            mean, std = tt.inverse_gaussian(_np(out.mean), _np(out.std))
+            samples = weights = None
+        else:
+            samples = tt.inverse(_np(out.values))
+            n_members = samples.shape[0]
+            weights = None if out.weights is None else _np(out.weights)
+            w = np.full(n_members, 1.0 / n_members) if weights is None else weights
+            mean = w @ samples
+            std = np.sqrt(np.maximum(w @ (samples - mean) ** 2, 0.0))
+        return Prediction(
+            mean=mean,
+            std=std,
+            samples=samples,
+            weights=weights,
+            outside_domain=outside,
+            target=self.target.name,
+            unit=self.target.unit,
+        )
+
+    def predict_proba(self, X: Any, *, strict: bool = False) -> np.ndarray:
+        """Class probabilities of the validity classifier, shape (n_points, 2).
+
+        Column 1 is the predictive mean probability that the point is valid (scikit-learn's
+        convention); use :meth:`predict` for its spread.
+        """
+        if not self.target.is_classifier:
+            raise ValueError(
+                f"predict_proba is for the validity classifier; this surrogate's target is "
+                f"{self.target.name!r}"
+            )
+        p = self.predict(X, strict=strict).mean
+        return np.column_stack([1.0 - p, p])
+
+    def save(self, path: str | Path) -> Path:
+        """Write the fitted surrogate to the folder ``path`` (created if needed).
+
+        Returns
+        -------
+        Path
+            The folder.
+        """
+        self._check_fitted()
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        tensors = {k: v.detach().cpu().contiguous() for k, v in self._state_tensors().items()}
+        save_file(tensors, str(path / _TENSORS))
+        meta = {
+            "format": "bsm-surrogates",
+            "format_version": FORMAT_VERSION,
+            "library_version": __version__,
+            "model": self.model_name,
+            "target": self.target.name,
+            "config": self.get_config(),
+            "input_scaler": self.input_scaler_.to_dict(),
+            "target_transform": self.target_transform_.to_dict(),
+            "domain": self.domain_.to_dict(),
+            "parameter_box": {p.name: [p.low, p.high, p.unit] for p in PARAMETERS},
+            "fit_info": _jsonable(self.fit_info_),
+            "state": self._state_json(),
+        }
+        (path / _METADATA).write_text(json.dumps(meta, indent=1))
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path, *, device: str | None = None) -> Surrogate:
+        """Read a surrogate written by :meth:`save`.
+
+        ``Surrogate.load`` returns whichever family was saved; ``MLPEnsemble.load`` insists on
+        that family.
+
+        Raises
+        ------
+        ValueError
+            If the folder holds no saved surrogate, was written in another format version,
+            for other parameters, or by another family than ``cls``.
+        """
+        from surrogates.registry import get_model_class
+
+        path = Path(path)
+        meta_file = path / _METADATA
+        if not meta_file.is_file():
+            raise ValueError(f"{path} is not a saved surrogate: it has no {_METADATA}")
+        meta = json.loads(meta_file.read_text())
+        if meta.get("format") != "bsm-surrogates":
+            raise ValueError(f"{meta_file} was not written by bsm-surrogates")
+        if meta.get("format_version") != FORMAT_VERSION:
+            raise ValueError(
+                f"{path} was saved in format version {meta.get('format_version')} by "
+                f"bsm-surrogates {meta.get('library_version')}; this is bsm-surrogates "
+                f"{__version__}, which reads format version {FORMAT_VERSION}. Install "
+                f"bsm-surrogates=={meta.get('library_version')} to read it, or re-train."
+            )
+        if meta["library_version"] != __version__:
+            warnings.warn(
+                f"{path} was saved by bsm-surrogates {meta['library_version']}; this is "
+                f"{__version__} (same format version {FORMAT_VERSION})",
+                stacklevel=2,
+            )
+        if list(meta["parameter_box"]) != [p.name for p in PARAMETERS]:
+            raise ValueError(
+                f"{path} was trained on other parameters: {list(meta['parameter_box'])}"
+            )
+        klass = get_model_class(meta["model"])
+        if not issubclass(klass, cls):
+            raise ValueError(f"{path} holds a {klass.__name__}, not a {cls.__name__}")
+        obj = klass(meta["target"], device=device, **meta["config"])
+        obj.input_scaler_ = InputScaler.from_dict(meta["input_scaler"])
+        obj.target_transform_ = TargetTransform.from_dict(meta["target_transform"])
+        obj.domain_ = Domain.from_dict(meta["domain"])
+        obj.fit_info_ = meta["fit_info"]
+        obj._load_state(load_file(str(path / _TENSORS), device=str(obj.device)), meta["state"])
+        return obj
+
+    # -------------------------------------------------------------- helpers
+    def _check_fitted(self) -> None:
+        if not self.is_fitted:
+            raise ValueError(f"this {type(self).__name__} is not fitted yet; call fit() or load()")
+
+    def _inputs(self, X: np.ndarray) -> torch.Tensor:
+        return torch.as_tensor(
+            self.input_scaler_.transform(X), dtype=self.dtype, device=self.device
+        )
+
+    def _targets(self, y: np.ndarray) -> torch.Tensor:
+        return torch.as_tensor(
+            self.target_transform_.forward(y), dtype=self.dtype, device=self.device
+        )
+
+    def _predict_chunked(self, X: torch.Tensor) -> MemberOutput | GaussianOutput:
+        with torch.no_grad():
+            outs = [
+                self._predict_model_space(X[i : i + self.predict_chunk_size])
+                for i in range(0, X.shape[0], self.predict_chunk_size)
+            ]
+        if isinstance(outs[0], GaussianOutput):
+            return GaussianOutput(
+                mean=torch.cat([o.mean for o in outs]), std=torch.cat([o.std for o in outs])
+            )
+        return MemberOutput(
+            values=torch.cat([o.values for o in outs], dim=1), weights=outs[0].weights
+        )
+
+
+def _np(t: torch.Tensor) -> np.ndarray:
+    return t.detach().cpu().double().numpy()
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    return value

@@ -1,0 +1,242 @@
+"""Command-line interface ``bsm-surrogates``: a thin layer over the public functions.
+
+The CLI is the application layer on top of all three packages: ``fit`` and ``compare`` import
+``fits`` and the report lazily, so the library packages keep their one-way imports.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from surrogates.base import Surrogate
+from surrogates.data import features, labels, load_dataset, split_dataset
+from surrogates.registry import MODELS, get_model_class
+from surrogates.targets import TARGETS
+
+__all__ = ["main", "build_parser", "evaluate_model", "train_model"]
+
+
+def _read_config(text: str | None) -> dict[str, Any]:
+    """``--config``: a JSON/YAML file, or an inline JSON object."""
+    if not text:
+        return {}
+    path = Path(text)
+    config = yaml.safe_load(path.read_text()) if path.is_file() else json.loads(text)
+    if not isinstance(config, dict):
+        raise ValueError(f"--config must be a mapping of option names to values; got {config!r}")
+    return config
+
+
+def _budget_config(cls: type[Surrogate], budget: str) -> dict[str, Any]:
+    if budget not in cls.budgets:
+        raise ValueError(
+            f"model {cls.model_name!r} has no budget {budget!r}; choose one of "
+            f"{', '.join(cls.budgets)}"
+        )
+    return dict(cls.budgets[budget])
+
+
+def train_model(
+    target: str,
+    model: str,
+    *,
+    data: str | Path | None = None,
+    budget: str = "small",
+    config: dict[str, Any] | None = None,
+    seed: int = 0,
+    device: str | None = None,
+    progress: bool = True,
+) -> Surrogate:
+    """Train ``model`` on the train split of ``target``'s data set (validation split for
+    early stopping and selection); records the data source and split seed in ``fit_info_``.
+    """
+    cls = get_model_class(model)
+    options = {**_budget_config(cls, budget), **(config or {})}
+    surrogate = cls(target, seed=seed, device=device, **options)
+    split = split_dataset(load_dataset(target, data), seed=seed)
+    surrogate.fit(
+        features(split.train),
+        labels(split.train, target),
+        X_val=features(split.val),
+        y_val=labels(split.val, target),
+        progress=progress,
+    )
+    surrogate.fit_info_["data"] = "embedded" if data is None else str(Path(data).resolve())
+    surrogate.fit_info_["split_seed"] = seed
+    surrogate.fit_info_["budget"] = budget
+    return surrogate
+
+
+def evaluate_model(
+    surrogate: Surrogate, data: str | Path | None = None, split: str = "test"
+) -> dict[str, Any]:
+    """The paper metrics of ``surrogate`` on a split of its target's data set.
+
+    Uses the data source and split seed recorded at training unless ``data`` is given.
+    """
+    from surrogates import metrics
+
+    recorded = surrogate.fit_info_.get("data", "embedded")
+    source = data if data is not None else (None if recorded == "embedded" else recorded)
+    df = load_dataset(surrogate.target, source)
+    if split != "all":
+        df = getattr(split_dataset(df, seed=surrogate.fit_info_.get("split_seed", 0)), split)
+    pred = surrogate.predict(features(df))
+    y = labels(df, surrogate.target)
+    if surrogate.target.is_classifier:
+        result = metrics.classification_metrics(y, pred.mean, pred.std)
+    else:
+        result = metrics.regression_metrics(y, pred.mean, pred.std)
+    result["n_outside_domain"] = int(pred.outside_domain.sum())
+    return result
+
+
+def _cmd_train(args: argparse.Namespace) -> None:
+    surrogate = train_model(
+        args.target,
+        args.model,
+        data=args.data,
+        budget=args.budget,
+        config=_read_config(args.config),
+        seed=args.seed,
+        device=args.device,
+    )
+    out = surrogate.save(args.out)
+    seconds = surrogate.fit_info_["train_seconds"]
+    print(f"trained {args.model} on {args.target} in {seconds:.1f} s; saved to {out}")
+
+
+def _read_points_file(path: Path) -> pd.DataFrame:
+    if not path.is_file():
+        raise ValueError(f"data file {path} does not exist")
+    if path.suffix == ".parquet":
+        return pd.read_parquet(path)
+    return pd.read_csv(path)
+
+
+def _cmd_predict(args: argparse.Namespace) -> None:
+    surrogate = Surrogate.load(args.model)
+    df = _read_points_file(Path(args.data))
+    pred = surrogate.predict(df, strict=args.strict)
+    ids = df["id"] if "id" in df.columns else pd.Series(np.arange(len(df)), name="id")
+    out = pd.DataFrame(
+        {
+            "id": ids.to_numpy(),
+            "mean": pred.mean,
+            "std": pred.std,
+            "outside_domain": pred.outside_domain,
+        }
+    )
+    out.to_csv(args.out, index=False)
+    unit = surrogate.target.unit or "probability"
+    print(
+        f"wrote {len(out)} predictions ({surrogate.target.name}, {unit}) to {args.out}; "
+        f"{int(pred.outside_domain.sum())} outside the training box"
+    )
+
+
+def _cmd_evaluate(args: argparse.Namespace) -> None:
+    surrogate = Surrogate.load(args.model)
+    result = evaluate_model(surrogate, args.data, args.split)
+    width = max(len(k) for k in result)
+    print(f"{surrogate.model_name} on {surrogate.target.name}, {args.split} split")
+    for key, value in result.items():
+        print(
+            f"  {key:<{width}}  {value:.6g}"
+            if isinstance(value, float)
+            else f"  {key:<{width}}  {value}"
+        )
+    out = Path(args.json) if args.json else Path(args.model) / f"evaluation_{args.split}.json"
+    out.write_text(json.dumps(result, indent=1))
+    print(f"wrote {out}")
+
+
+def _cmd_compare(args: argparse.Namespace) -> None:
+    from surrogates.report.compare import run_compare
+
+    html = run_compare(
+        args.targets.split(","),
+        args.models.split(","),
+        Path(args.out),
+        budget=args.budget,
+        data=args.data,
+        seed=args.seed,
+        models_dir=Path(args.models_dir) if args.models_dir else None,
+    )
+    print(f"report: {html}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``bsm-surrogates``."""
+    parser = argparse.ArgumentParser(
+        prog="bsm-surrogates",
+        description="Train, evaluate and compare surrogates of pMSSM-19 observables.",
+    )
+    parser.add_argument("--traceback", action="store_true", help="show Python tracebacks")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("train", help="train a surrogate and save it")
+    p.add_argument("--target", required=True, choices=list(TARGETS))
+    p.add_argument("--model", required=True, choices=list(MODELS))
+    p.add_argument(
+        "--data", help="points table (.csv, .csv.gz, .parquet); default: embedded subset"
+    )
+    p.add_argument("--out", required=True, help="folder to save the model in")
+    p.add_argument("--budget", default="small", help="named configuration (tiny, small, full)")
+    p.add_argument("--config", help="JSON/YAML file or inline JSON overriding the budget's options")
+    p.add_argument("--seed", type=int, default=0, help="seed of the split and of training")
+    p.add_argument("--device", help="torch device (default: cuda if available, else cpu)")
+    p.set_defaults(func=_cmd_train)
+
+    p = sub.add_parser("predict", help="predict with a saved surrogate")
+    p.add_argument("--model", required=True, help="folder of a saved surrogate")
+    p.add_argument("--data", required=True, help="CSV/Parquet with the 19 parameter columns")
+    p.add_argument("--out", required=True, help="CSV to write: id, mean, std, outside_domain")
+    p.add_argument("--strict", action="store_true", help="fail on points outside the training box")
+    p.set_defaults(func=_cmd_predict)
+
+    p = sub.add_parser("evaluate", help="paper metrics of a saved surrogate")
+    p.add_argument("--model", required=True, help="folder of a saved surrogate")
+    p.add_argument("--data", help="points table; default: the one the model was trained on")
+    p.add_argument("--split", default="test", choices=["train", "val", "test", "all"])
+    p.add_argument(
+        "--json", help="where to write the metrics (default: MODEL/evaluation_SPLIT.json)"
+    )
+    p.set_defaults(func=_cmd_evaluate)
+
+    p = sub.add_parser("compare", help="train or load models and write the comparison report")
+    p.add_argument("--targets", default=",".join(TARGETS))
+    p.add_argument("--models", default=",".join(MODELS))
+    p.add_argument("--out", default="report")
+    p.add_argument("--budget", default="small")
+    p.add_argument("--data", help="points table; default: embedded subset")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--models-dir", help="load saved models from / save trained models to here")
+    p.set_defaults(func=_cmd_compare)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; errors are printed as one line (``--traceback`` for the full story)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        args.func(args)
+    except (ValueError, FileNotFoundError, KeyError) as err:
+        if args.traceback:
+            raise
+        print(f"bsm-surrogates {args.command}: error: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,133 @@
+"""Loaders of SOFTSUSY-labelled pMSSM-19 points and the per-target data sets.
+
+A *points table* has one row per parameter point with the columns of
+``shared/datasets/pmssm19_softsusy/points.csv.gz``: ``id``, the 19 parameters, ``valid``,
+``problem``, ``h0`` (GeV) and ``xsec_n2c1_fb`` (fb). The library ships a compressed random
+subset of that file (see ``surrogates/data/embedded/PROVENANCE.md``) and uses it whenever no
+source is given; a user's own CSV or Parquet file with the same columns, or the full reference
+file, can be passed instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from surrogates.space import PARAMETER_NAMES
+from surrogates.targets import Target, get_target
+
+__all__ = [
+    "EMBEDDED_POINTS",
+    "Split",
+    "load_points",
+    "load_dataset",
+    "split_dataset",
+    "features",
+    "labels",
+]
+
+#: The compressed subset of the SOFTSUSY reference points shipped with the package.
+EMBEDDED_POINTS = Path(__file__).parent / "embedded" / "pmssm19_softsusy_subset.csv.gz"
+
+
+def load_points(source: str | Path | None = None) -> pd.DataFrame:
+    """Read a points table.
+
+    Parameters
+    ----------
+    source : path, optional
+        A ``.csv``, ``.csv.gz`` or ``.parquet`` file. Defaults to the embedded subset.
+
+    Returns
+    -------
+    DataFrame
+        One row per point; at least the 19 parameter columns and ``valid``.
+
+    Raises
+    ------
+    ValueError
+        If the file is missing, of an unknown type, or lacks required columns.
+    """
+    path = EMBEDDED_POINTS if source is None else Path(source)
+    if not path.is_file():
+        raise ValueError(f"data file {path} does not exist")
+    suffixes = "".join(path.suffixes[-2:]).lower()
+    if suffixes.endswith(".parquet"):
+        df = pd.read_parquet(path)
+    elif suffixes.endswith((".csv", ".csv.gz")):
+        df = pd.read_csv(path)
+    else:
+        raise ValueError(f"data file {path}: expected .csv, .csv.gz or .parquet")
+    missing = [c for c in (*PARAMETER_NAMES, "valid") if c not in df.columns]
+    if missing:
+        raise ValueError(f"data file {path} is missing the column(s) {', '.join(missing)}")
+    return df
+
+
+def load_dataset(
+    target: str | Target, source: str | Path | pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """The rows of a points table that form ``target``'s data set.
+
+    Parameters
+    ----------
+    target : str or Target
+        ``validity`` (all points), ``higgs_mass`` (valid, 110 <= m_h <= 130 GeV) or ``xsec``
+        (valid points with a cross section); see :mod:`surrogates.targets`.
+    source : path or DataFrame, optional
+        Points table or its file; defaults to the embedded subset.
+
+    Returns
+    -------
+    DataFrame
+        The selected rows with a fresh index, all columns kept.
+    """
+    target = get_target(target)
+    points = load_points(source) if not isinstance(source, pd.DataFrame) else source
+    if target.column not in points.columns:
+        raise ValueError(
+            f"the points table has no column {target.column!r}, needed for target {target.name!r}"
+        )
+    return points.loc[target.select(points)].reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class Split:
+    """Train, validation and test parts of one data set."""
+
+    train: pd.DataFrame
+    val: pd.DataFrame
+    test: pd.DataFrame
+
+
+def split_dataset(
+    df: pd.DataFrame, seed: int = 0, fractions: tuple[float, float, float] = (0.8, 0.1, 0.1)
+) -> Split:
+    """Deterministic random split (default 80/10/10) from ``seed``.
+
+    The same table and seed always give the same rows in each part.
+    """
+    if len(fractions) != 3 or any(f < 0 for f in fractions) or not np.isclose(sum(fractions), 1):
+        raise ValueError(
+            f"fractions must be three non-negative numbers summing to 1; got {fractions}"
+        )
+    n = len(df)
+    perm = np.random.default_rng(seed).permutation(n)
+    n_train = int(round(fractions[0] * n))
+    n_val = int(round(fractions[1] * n))
+    parts = np.split(perm, [n_train, n_train + n_val])
+    train, val, test = (df.iloc[np.sort(p)].reset_index(drop=True) for p in parts)
+    return Split(train=train, val=val, test=test)
+
+
+def features(df: pd.DataFrame) -> np.ndarray:
+    """The 19 parameters of a data set as an array of shape (n_points, 19)."""
+    return df.loc[:, list(PARAMETER_NAMES)].to_numpy(dtype=np.float64)
+
+
+def labels(df: pd.DataFrame, target: str | Target) -> np.ndarray:
+    """The target column of a data set, shape (n_points,), in target units."""
+    return df[get_target(target).column].to_numpy(dtype=np.float64)

@@ -1,0 +1,179 @@
+"""Deterministic MLP regression/classification as a small deep ensemble: the baseline.
+
+SCYNet's direct approach (Bechtle et al., Eur. Phys. J. C 77 (2017) 707, arXiv:1703.01309)
+regresses the observable on the model parameters with a fully connected network. Here
+``n_members`` such networks, each with its own initialisation and minibatch order (a deep
+ensemble, Lakshminarayanan et al., arXiv:1612.01474, without their variance head), are
+trained as one batched program. The predictive std is the members' spread: it reflects the
+disagreement between networks only, so it is an honest but usually too narrow error bar. This
+is the reference the HMC BNN and the rBCM must beat.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+import torch
+from tqdm.auto import tqdm
+
+from surrogates.base import MemberOutput, Surrogate
+from surrogates.nn import BatchedMLP
+from surrogates.space import N_PARAMETERS
+from surrogates.targets import Target
+
+__all__ = ["MLPEnsemble"]
+
+
+class MLPEnsemble(Surrogate):
+    """Deep ensemble of MLPs trained by AMSGrad on the mean-squared error (regression) or the
+    binary cross entropy (classification) in model space.
+
+    .. math:: \\hat y(x) = \\frac1K \\sum_{k=1}^K f_{\\theta_k}(x), \\qquad
+              \\hat\\sigma^2(x) = \\frac1K \\sum_k \\big(f_{\\theta_k}(x) - \\hat y(x)\\big)^2
+
+    (members back-transformed to target units first; for the classifier ``f`` is the
+    sigmoid probability).
+
+    Parameters
+    ----------
+    target : str or Target
+    hidden : sequence of int
+        Hidden widths; default 5 x 50 as the networks of arXiv:2007.04506.
+    activation : str
+        ``relu``, ``tanh``, ``silu`` or ``gelu``.
+    n_members : int
+        Ensemble size.
+    epochs : int
+        Maximum passes over the training data.
+    batch_size : int
+        Minibatch size (per member).
+    lr : float
+        Initial AMSGrad learning rate, annealed to zero on a cosine schedule.
+    weight_decay : float
+        Decoupled weight decay (AdamW).
+    patience : int
+        Stop when no member's validation loss improved for this many epochs; each member
+        keeps its best-validation weights. Without validation data the last epoch is kept.
+    seed : int
+    device : str, optional
+    """
+
+    model_name: ClassVar[str] = "mlp"
+    budgets: ClassVar[dict[str, dict[str, Any]]] = {
+        "tiny": {"hidden": [16, 16], "n_members": 3, "epochs": 3},
+        "small": {"n_members": 5, "epochs": 40},
+        "full": {"n_members": 10, "epochs": 300, "patience": 30},
+    }
+
+    def __init__(
+        self,
+        target: str | Target,
+        *,
+        hidden: Sequence[int] = (50, 50, 50, 50, 50),
+        activation: str = "relu",
+        n_members: int = 5,
+        epochs: int = 40,
+        batch_size: int = 256,
+        lr: float = 3e-3,
+        weight_decay: float = 0.0,
+        patience: int = 10,
+        seed: int = 0,
+        device: str | None = None,
+    ) -> None:
+        super().__init__(target, seed=seed, device=device)
+        for name, value, low in (
+            ("n_members", n_members, 1),
+            ("epochs", epochs, 1),
+            ("batch_size", batch_size, 1),
+            ("patience", patience, 1),
+        ):
+            if int(value) < low:
+                raise ValueError(f"{name} must be an integer >= {low}; got {value!r}")
+        if not lr > 0:
+            raise ValueError(f"lr must be > 0; got {lr!r}")
+        self.hidden = tuple(int(h) for h in hidden)
+        self.activation = activation
+        self.n_members = int(n_members)
+        self.epochs = int(epochs)
+        self.batch_size = int(batch_size)
+        self.lr = float(lr)
+        self.weight_decay = float(weight_decay)
+        self.patience = int(patience)
+        self.net_ = self._new_net()
+
+    def _new_net(self) -> BatchedMLP:
+        return BatchedMLP(self.n_members, N_PARAMETERS, self.hidden, 1, self.activation).to(
+            self.device
+        )
+
+    def _losses(self, X: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        """Per-member mean loss, shape (n_members,).
+
+        ``X`` is (K, n, 19) or (n, 19), ``z`` (K, n) or (n,).
+        """
+        out = self.net_(X)[..., 0]
+        z = z.expand_as(out)
+        if self.target.is_classifier:
+            loss = torch.nn.functional.binary_cross_entropy_with_logits(out, z, reduction="none")
+        else:
+            loss = (out - z) ** 2
+        return loss.mean(dim=1)
+
+    def _fit(self, X, z, val, progress):
+        torch.manual_seed(self.seed)
+        self.net_ = self._new_net()
+        opt = torch.optim.AdamW(
+            self.net_.parameters(), lr=self.lr, weight_decay=self.weight_decay, amsgrad=True
+        )
+        n, K = X.shape[0], self.n_members
+        steps = -(-n // self.batch_size)
+        sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=self.epochs * steps)
+        gen = torch.Generator(device="cpu").manual_seed(self.seed)
+        best = [p.detach().clone() for p in self.net_.parameters()]
+        best_loss = torch.full((K,), float("inf"), device=self.device)
+        stale = 0
+        history = []
+        bar = tqdm(range(self.epochs), desc=f"mlp {self.target.name}", disable=not progress)
+        for _epoch in bar:
+            self.net_.train()
+            perm = torch.argsort(torch.rand(K, n, generator=gen), dim=1).to(self.device)
+            for s in range(steps):
+                idx = perm[:, s * self.batch_size : (s + 1) * self.batch_size]
+                loss = self._losses(X[idx], z[idx]).sum()
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+                sched.step()
+            if val is None:
+                continue
+            with torch.no_grad():
+                vloss = self._losses(*val)
+            improved = vloss < best_loss
+            best_loss = torch.where(improved, vloss, best_loss)
+            with torch.no_grad():
+                for b, p in zip(best, self.net_.parameters(), strict=True):
+                    b[improved] = p[improved]
+            history.append(vloss.mean().item())
+            bar.set_postfix(val_loss=f"{history[-1]:.3g}")
+            stale = 0 if improved.any() else stale + 1
+            if stale >= self.patience:
+                break
+        if val is not None:
+            with torch.no_grad():
+                for b, p in zip(best, self.net_.parameters(), strict=True):
+                    p.copy_(b)
+            self.fit_info_["best_val_loss"] = best_loss.tolist()
+        self.fit_info_["epochs_run"] = _epoch + 1
+        self.fit_info_["val_loss_history"] = history
+
+    def _predict_model_space(self, X):
+        self.net_.eval()
+        out = self.net_(X)[..., 0]
+        return MemberOutput(values=torch.sigmoid(out) if self.target.is_classifier else out)
+
+    def _state_tensors(self):
+        return {k: v for k, v in self.net_.state_dict().items()}
+
+    def _load_state(self, tensors, extra):
+        self.net_.load_state_dict(tensors)

@@ -1,0 +1,132 @@
+"""The three pMSSM-19 targets: one source of truth for columns, units, selections and transforms.
+
+Definitions follow Kronheim et al., arXiv:2007.04506 (VPAR, OHIGGS, XSEC) with the SOFTSUSY
+labels of ``shared/datasets/pmssm19_softsusy/PROVENANCE.md``:
+
+- ``validity`` (VPAR): all points; 1 where SOFTSUSY returns a spectrum and flags no problem.
+- ``higgs_mass`` (OHIGGS): valid points with 110 <= m_h <= 130 GeV; target m_h in GeV.
+- ``xsec`` (XSEC): valid points with a cross section; sigma(pp -> chi2^0 chi1^+-) at 13 TeV
+  in fb, derived from the spectrum and the LHC SUSY XS WG tables (see PROVENANCE.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["Target", "TARGETS", "get_target"]
+
+
+@dataclass(frozen=True)
+class Target:
+    """Definition of one learning target.
+
+    Attributes
+    ----------
+    name : str
+        Key used throughout the library and the CLI.
+    column : str
+        Column of the data files holding the target.
+    kind : {"classification", "regression"}
+    unit : str
+        Unit of the target (``""`` for the class label).
+    transform : {"none", "standardize", "log_standardize"}
+        Target transform applied before learning (see :mod:`surrogates.transforms`).
+    paper_name : str
+        Name of the data set in arXiv:2007.04506.
+    low, high : float
+        Selection window on the target column (inclusive); ``-inf, inf`` for none.
+    requires_valid : bool
+        Whether only SOFTSUSY-valid points enter the set.
+    latex : str
+        LaTeX label for plots.
+    """
+
+    name: str
+    column: str
+    kind: Literal["classification", "regression"]
+    unit: str
+    transform: Literal["none", "standardize", "log_standardize"]
+    paper_name: str
+    low: float = -np.inf
+    high: float = np.inf
+    requires_valid: bool = True
+    latex: str = ""
+
+    @property
+    def is_classifier(self) -> bool:
+        """True for the validity classifier."""
+        return self.kind == "classification"
+
+    def select(self, points: pd.DataFrame) -> pd.Series:
+        """Boolean mask of the rows of ``points`` that belong to this target's set.
+
+        Parameters
+        ----------
+        points : DataFrame
+            Rows with at least the columns ``valid`` and :attr:`column`.
+        """
+        mask = pd.Series(True, index=points.index)
+        if self.requires_valid:
+            mask &= points["valid"] == 1
+        if not self.is_classifier:
+            values = points[self.column]
+            mask &= values.notna() & (values >= self.low) & (values <= self.high)
+        return mask
+
+
+TARGETS: dict[str, Target] = {
+    t.name: t
+    for t in (
+        Target(
+            name="validity",
+            column="valid",
+            kind="classification",
+            unit="",
+            transform="none",
+            paper_name="VPAR",
+            requires_valid=False,
+            latex="valid",
+        ),
+        Target(
+            name="higgs_mass",
+            column="h0",
+            kind="regression",
+            unit="GeV",
+            transform="standardize",
+            paper_name="OHIGGS",
+            low=110.0,  # OHIGGS window, arXiv:2007.04506 Sec. 3
+            high=130.0,
+            latex=r"$m_h$ [GeV]",
+        ),
+        Target(
+            name="xsec",
+            column="xsec_n2c1_fb",
+            kind="regression",
+            unit="fb",
+            transform="log_standardize",
+            paper_name="XSEC",
+            low=0.0,
+            latex=r"$\sigma(pp\to\tilde\chi_2^0\tilde\chi_1^\pm)$ [fb]",
+        ),
+    )
+}
+
+
+def get_target(target: str | Target) -> Target:
+    """Return the :class:`Target` named ``target`` (or ``target`` itself).
+
+    Raises
+    ------
+    ValueError
+        If the name is unknown.
+    """
+    if isinstance(target, Target):
+        return target
+    try:
+        return TARGETS[target]
+    except KeyError:
+        raise ValueError(f"unknown target {target!r}; choose one of {', '.join(TARGETS)}") from None

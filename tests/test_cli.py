@@ -1,0 +1,53 @@
+import json
+
+import pandas as pd
+import pytest
+
+from surrogates.cli import main
+from surrogates.data import load_dataset, split_dataset
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    out = tmp_path_factory.mktemp("cli") / "model"
+    assert (
+        main(["train", "--target", "xsec", "--model", "mlp", "--budget", "tiny", "--out", str(out)])
+        == 0
+    )
+    return out
+
+
+def test_train_writes_a_loadable_model(trained):
+    meta = json.loads((trained / "metadata.json").read_text())
+    assert meta["model"] == "mlp" and meta["target"] == "xsec"
+    assert meta["fit_info"]["data"] == "embedded" and meta["config"]["n_members"] == 3
+
+
+def test_evaluate_prints_and_writes_metrics(trained, capsys):
+    assert main(["evaluate", "--model", str(trained)]) == 0
+    printed = capsys.readouterr().out
+    result = json.loads((trained / "evaluation_test.json").read_text())
+    assert "mape_percent" in printed and result["n_points"] == len(
+        split_dataset(load_dataset("xsec")).test
+    )
+    assert 0 <= result["coverage_3std"] <= 1
+
+
+def test_predict_writes_id_mean_std(trained, tmp_path):
+    points = load_dataset("xsec").iloc[:20]
+    src, dst = tmp_path / "in.csv", tmp_path / "out.csv"
+    points.to_csv(src, index=False)
+    assert main(["predict", "--model", str(trained), "--data", str(src), "--out", str(dst)]) == 0
+    out = pd.read_csv(dst)
+    assert list(out.columns) == ["id", "mean", "std", "outside_domain"]
+    assert out["id"].tolist() == points["id"].tolist() and (out["mean"] > 0).all()
+
+
+def test_errors_are_one_line(trained, tmp_path, capsys):
+    bad = tmp_path / "bad.csv"
+    load_dataset("xsec").iloc[:5].drop(columns="M2").to_csv(bad, index=False)
+    code = main(["predict", "--model", str(trained), "--data", str(bad), "--out", "x.csv"])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and "\n" not in err and "missing the pMSSM-19 column(s) M2" in err
+    assert main(["evaluate", "--model", str(tmp_path)]) == 2
+    assert "not a saved surrogate" in capsys.readouterr().err

@@ -1,0 +1,56 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from surrogates.data import features, labels, load_dataset, load_points, split_dataset
+from surrogates.space import PARAMETER_NAMES
+from tests.conftest import SHARED_DATA
+
+
+def test_target_selections_follow_the_provenance():
+    points = load_points()
+    v, h, x = (load_dataset(t) for t in ("validity", "higgs_mass", "xsec"))
+    assert len(v) == len(points)
+    assert set(np.unique(labels(v, "validity"))) == {0.0, 1.0}
+    assert (h["valid"] == 1).all() and h["h0"].between(110, 130).all()
+    expected = ((points.valid == 1) & points.h0.between(110, 130)).sum()
+    assert len(h) == expected
+    assert (x["valid"] == 1).all() and (x["xsec_n2c1_fb"] > 0).all()
+    assert len(x) == points["xsec_n2c1_fb"].notna().sum()
+
+
+def test_embedded_rows_equal_the_reference_rows():
+    full = SHARED_DATA / "pmssm19_softsusy" / "points.csv.gz"
+    if not full.is_file():
+        pytest.skip("reference data ../shared not present")
+    ref = pd.read_csv(full).set_index("id")
+    emb = load_points().set_index("id")
+    cols = [*PARAMETER_NAMES, "valid", "h0", "xsec_n2c1_fb"]
+    pd.testing.assert_frame_equal(emb[cols], ref.loc[emb.index, cols])
+
+
+def test_split_is_deterministic_disjoint_and_80_10_10():
+    df = load_dataset("higgs_mass")
+    a, b = split_dataset(df, seed=3), split_dataset(df, seed=3)
+    pd.testing.assert_frame_equal(a.test, b.test)
+    ids = [set(p["id"]) for p in (a.train, a.val, a.test)]
+    assert sum(len(s) for s in ids) == len(df) == len(set.union(*ids))
+    assert abs(len(a.train) / len(df) - 0.8) < 1e-3 and abs(len(a.val) / len(df) - 0.1) < 1e-3
+    assert set(split_dataset(df, seed=4).test["id"]) != ids[2]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".csv.gz", ".parquet"])
+def test_user_files_with_columns_in_any_order(tmp_path, suffix):
+    df = load_points().iloc[:50]
+    shuffled = df[list(reversed(df.columns))]
+    path = tmp_path / f"mine{suffix}"
+    shuffled.to_parquet(path) if suffix == ".parquet" else shuffled.to_csv(path, index=False)
+    back = load_dataset("higgs_mass", path)
+    np.testing.assert_array_equal(features(back), features(load_dataset("higgs_mass", df)))
+
+
+def test_missing_columns_and_files():
+    with pytest.raises(ValueError, match="does not exist"):
+        load_points("/nonexistent.csv")
+    with pytest.raises(ValueError, match="no column 'xsec_n2c1_fb'"):
+        load_dataset("xsec", load_points().drop(columns="xsec_n2c1_fb"))

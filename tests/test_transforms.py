@@ -1,0 +1,45 @@
+import numpy as np
+import pytest
+from scipy import stats
+
+from surrogates.transforms import InputScaler, TargetTransform
+
+
+@pytest.mark.parametrize("kind", ["none", "standardize", "log_standardize"])
+def test_inverse_is_exact(kind):
+    y = np.random.default_rng(0).lognormal(1.0, 2.0, size=1000)
+    t = TargetTransform(kind).fit(y)
+    np.testing.assert_allclose(t.inverse(t.forward(y)), y, rtol=1e-12)
+    if kind != "none":
+        z = t.forward(y)
+        assert abs(z.mean()) < 1e-12 and abs(z.std() - 1) < 1e-12
+
+
+def test_log_gaussian_moments_are_lognormal():
+    y = np.random.default_rng(1).lognormal(0.0, 3.0, size=500)
+    t = TargetTransform("log_standardize").fit(y)
+    mean_z, std_z = np.array([-1.0, 0.3]), np.array([0.2, 0.05])
+    mean, std = t.inverse_gaussian(mean_z, std_z)
+    dist = stats.lognorm(s=std_z * t.scale, scale=np.exp(mean_z * t.scale + t.shift))
+    np.testing.assert_allclose(mean, dist.mean(), rtol=1e-12)
+    np.testing.assert_allclose(std, dist.std(), rtol=1e-10)
+
+
+def test_linear_gaussian_moments():
+    t = TargetTransform("standardize").fit(np.array([120.0, 124.0, 128.0]))
+    mean, std = t.inverse_gaussian(np.array([0.5]), np.array([0.1]))
+    np.testing.assert_allclose(mean, 124.0 + 0.5 * t.scale)
+    np.testing.assert_allclose(std, 0.1 * t.scale)
+
+
+def test_round_trip_through_dict():
+    t = TargetTransform("log_standardize").fit(np.array([0.1, 10.0, 1e3]))
+    assert TargetTransform.from_dict(t.to_dict()) == t
+    X = np.random.default_rng(2).normal(size=(50, 19))
+    s = InputScaler.fit(X)
+    np.testing.assert_array_equal(InputScaler.from_dict(s.to_dict()).transform(X), s.transform(X))
+
+
+def test_unknown_kind():
+    with pytest.raises(ValueError, match="kind must be one of"):
+        TargetTransform("sqrt")
