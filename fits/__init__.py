@@ -1,0 +1,15 @@
+"""Global fits over the pMSSM-19 box with emcee and UltraNest, on any likelihood.
+
+Imports flow ``fits -> likelihoods -> surrogates``. Entry points: :class:`Prior`,
+:func:`run_emcee`, :func:`run_ultranest` (both resumable), :class:`FitResult`, the closure
+tools of :mod:`fits.closure` and the YAML-driven :mod:`fits.config` behind
+``bsm-surrogates fit``.
+"""
+
+from fits.emcee_fit import run_emcee
+from fits.priors import FreeParameter, Prior
+from fits.problem import FitProblem
+from fits.results import FitResult
+from fits.ultranest_fit import run_ultranest
+
+__all__ = ["FitProblem", "FitResult", "FreeParameter", "Prior", "run_emcee", "run_ultranest"]

@@ -170,6 +170,7 @@ def _cmd_compare(args: argparse.Namespace) -> None:
         data=args.data,
         seed=args.seed,
         models_dir=Path(args.models_dir) if args.models_dir else None,
+        recalibrate=not args.no_recalibrate,
     )
     print(f"report: {html}")
 
@@ -220,6 +221,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", help="points table; default: embedded subset")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--models-dir", help="load saved models from / save trained models to here")
+    p.add_argument(
+        "--no-recalibrate",
+        action="store_true",
+        help="skip the variance recalibration fitted on the validation split",
+    )
     p.set_defaults(func=_cmd_compare)
     return parser
 
