@@ -227,6 +227,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="skip the variance recalibration fitted on the validation split",
     )
     p.set_defaults(func=_cmd_compare)
+
+    from fits.cli import add_fit_parser  # the application layer may import fits
+
+    add_fit_parser(sub)
     return parser
 
 

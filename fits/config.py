@@ -1,0 +1,147 @@
+"""Fit configuration files (YAML): surrogates, likelihood terms, prior, sampler, output.
+
+A configuration names saved surrogates, builds likelihood terms on them, frees some
+parameters around a benchmark point and picks a sampler; see ``examples/fit_mock_excess.yaml``::
+
+    output: runs/mock_excess            # relative paths: relative to this file
+    surrogates:                         # name -> folder written by Surrogate.save
+      higgs: models/higgs_mass
+      xsec: models/xsec
+      valid: models/validity
+    benchmark: {M1: 300.0, M2: 500.0, ...}   # all 19 parameters (fixed values)
+    prior:
+      free: {M1: [-1000, 1000], M2: [100, 1500], mu: {low: 100, high: 1500, shape: log_uniform}}
+    terms:
+      - {type: gaussian, name: higgs_mass, observable: higgs, value: 125.09, exp_error: 0.24,
+         theory_error: 2.0, uncertainty: quadrature}
+      - {type: signal_region, name: sr, observable: xsec, n_observed: 25, background: 10,
+         background_error: 2, luminosity: 139, efficiency: 0.02}
+      - {type: viability, name: valid, classifier: valid, mode: cut, n_std: 3}
+    sampler: {name: ultranest, min_num_live_points: 400, seed: 0}
+
+Every term takes the keyword arguments of its class (:class:`~likelihoods.GaussianMeasurement`,
+:class:`~likelihoods.SignalRegion`, :class:`~likelihoods.Viability`); every sampler those of
+:func:`~fits.emcee_fit.run_emcee` or :func:`~fits.ultranest_fit.run_ultranest`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from fits.emcee_fit import run_emcee
+from fits.priors import Prior
+from fits.results import FitResult
+from fits.ultranest_fit import run_ultranest
+from likelihoods import Combination, GaussianMeasurement, SignalRegion, Viability
+
+__all__ = ["FitConfig", "load_config", "run_config"]
+
+TERMS = {"gaussian": (GaussianMeasurement, "observable"),
+         "signal_region": (SignalRegion, "observable"),
+         "viability": (Viability, "classifier")}
+SAMPLERS = {"emcee": run_emcee, "ultranest": run_ultranest}
+_KEYS = {"output", "surrogates", "benchmark", "prior", "terms", "sampler"}
+
+
+@dataclass
+class FitConfig:
+    """A parsed configuration, ready to run."""
+
+    likelihood: Combination
+    prior: Prior
+    sampler: str
+    sampler_kwargs: dict[str, Any]
+    output: Path
+    benchmark: dict[str, float]
+
+
+def _path(base: Path, value: Any) -> Path:
+    p = Path(str(value)).expanduser()
+    return p if p.is_absolute() else base / p
+
+
+def load_config(path: str | Path, *, output: str | Path | None = None) -> FitConfig:
+    """Read and check a YAML fit configuration, loading its surrogates.
+
+    Parameters
+    ----------
+    path : path
+        The YAML file.
+    output : path, optional
+        Overrides the file's ``output``.
+
+    Raises
+    ------
+    ValueError
+        Naming the offending key or term: unknown keys, unknown term types or samplers,
+        references to undeclared surrogates, wrong term arguments.
+    """
+    from surrogates.base import Surrogate
+
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"fit configuration {path} does not exist")
+    cfg = yaml.safe_load(path.read_text()) or {}
+    base = path.parent
+    unknown = set(cfg) - _KEYS
+    if unknown:
+        raise ValueError(f"{path}: unknown key(s) {sorted(unknown)}; allowed: {sorted(_KEYS)}")
+    for key in ("terms", "prior", "sampler"):
+        if key not in cfg:
+            raise ValueError(f"{path}: missing key {key!r}")
+    surrogates = {name: Surrogate.load(_path(base, folder))
+                  for name, folder in (cfg.get("surrogates") or {}).items()}
+    terms = []
+    for i, spec in enumerate(cfg["terms"]):
+        spec = dict(spec)
+        kind = spec.pop("type", None)
+        if kind not in TERMS:
+            raise ValueError(
+                f"{path}: term #{i}: type must be one of {sorted(TERMS)}; got {kind!r}"
+            )
+        cls, slot = TERMS[kind]
+        ref = spec.get(slot)
+        if ref not in surrogates:
+            raise ValueError(
+                f"{path}: term #{i} ({spec.get('name', kind)}): {slot} {ref!r} is not one of the "
+                f"declared surrogates {sorted(surrogates)}"
+            )
+        spec[slot] = surrogates[ref]
+        spec.setdefault("name", kind)
+        try:
+            terms.append(cls(**spec))
+        except TypeError as err:
+            raise ValueError(f"{path}: term #{i} ({spec['name']}): {err}") from None
+    benchmark = {k: float(v) for k, v in (cfg.get("benchmark") or {}).items()}
+    prior_cfg = cfg["prior"]
+    free = prior_cfg.get("free")
+    if not free:
+        raise ValueError(f"{path}: prior.free must name at least one parameter")
+    prior = Prior.around({**benchmark, **(prior_cfg.get("fixed") or {})}, free)
+    sampler_cfg = dict(cfg["sampler"])
+    name = sampler_cfg.pop("name", None)
+    if name not in SAMPLERS:
+        raise ValueError(f"{path}: sampler.name must be one of {sorted(SAMPLERS)}; got {name!r}")
+    out = _path(base, output if output is not None else cfg.get("output", "fit_output"))
+    return FitConfig(Combination(terms), prior, name, sampler_cfg, out, benchmark)
+
+
+def run_config(config: FitConfig, **overrides: Any) -> FitResult:
+    """Run the configured sampler, then save the result and a corner plot in ``output``.
+
+    ``overrides`` replace sampler arguments (e.g. ``resume=False``, ``progress=True``).
+    """
+    run = SAMPLERS[config.sampler]
+    kwargs = {**config.sampler_kwargs, **overrides}
+    try:
+        result = run(config.likelihood, config.prior, config.output / config.sampler, **kwargs)
+    except TypeError as err:
+        raise ValueError(f"sampler {config.sampler}: {err}") from None
+    result.save(config.output)
+    truths = {n: config.benchmark[n] for n in config.prior.names if n in config.benchmark}
+    result.corner(config.output / "corner.png", truths=truths or None)
+    return result

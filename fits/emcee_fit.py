@@ -1,0 +1,216 @@
+r"""Affine-invariant ensemble MCMC with emcee (Foreman-Mackey et al., arXiv:1202.3665).
+
+The log posterior goes to :class:`emcee.EnsembleSampler` vectorised (``vectorize=True``: all
+walkers of a half-step in one batched surrogate call) and every step is stored in an HDF5
+backend (``emcee.h5`` in the output folder), so a killed run resumes from its last stored
+step without losing any: :func:`run_emcee` with ``resume=True`` continues until the chain
+holds ``n_steps`` steps in total.
+
+Convergence follows the emcee documentation: every ``check_every`` steps the integrated
+autocorrelation time :math:`\tau` of each parameter is estimated (Goodman & Weare 2010;
+Sokal's windowing), and the chain counts as converged when it is longer than
+:math:`50\,\tau` for every parameter (emcee's own ``tol=50``) and :math:`\tau` changed by
+less than 1% since the last check. Samples then drop a burn-in of :math:`2\tau_\max` and are
+thinned by :math:`\tau_\min/2`.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+import emcee
+import numpy as np
+import pandas as pd
+
+from fits.priors import Prior
+from fits.problem import FitProblem
+from fits.results import FitResult
+
+__all__ = ["run_emcee"]
+
+_TAU_FACTOR = 50  # emcee's get_autocorr_time(tol=50)
+_TAU_RTOL = 0.01  # emcee docs, "Saving & monitoring progress"
+_BACKEND = "emcee.h5"
+_LEDGER = "emcee_progress.json"
+
+
+def _initial_walkers(problem: FitProblem, n_walkers: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    found = np.empty((0, problem.prior.ndim))
+    for _ in range(100):
+        theta = problem.prior.sample(4 * n_walkers, rng)
+        found = np.vstack([found, theta[np.isfinite(problem.log_posterior(theta))]])
+        if len(found) >= n_walkers:
+            return found[:n_walkers]
+    raise ValueError(
+        f"found only {len(found)} of {n_walkers} prior draws with a finite posterior in "
+        f"{400 * n_walkers} tries; pass initial= points near the posterior"
+    )
+
+
+def run_emcee(
+    likelihood: Any,
+    prior: Prior,
+    output_dir: str | Path,
+    *,
+    n_walkers: int | None = None,
+    n_steps: int = 5000,
+    initial: np.ndarray | None = None,
+    resume: bool = True,
+    stop_when_converged: bool = True,
+    check_every: int = 100,
+    thin_by: int = 1,
+    seed: int = 0,
+    progress: bool = False,
+) -> FitResult:
+    """Sample the posterior with emcee; resumable from ``output_dir``.
+
+    Parameters
+    ----------
+    likelihood : Combination, Term, or callable
+        Points (n, 19) -> log-likelihoods (n,).
+    prior : Prior
+    output_dir : path
+        Folder of the HDF5 backend and the progress ledger (created if needed).
+    n_walkers : int, optional
+        Walkers; default ``max(32, 4 * ndim)``.
+    n_steps : int
+        Total steps the chain should hold (counting steps stored by earlier sessions); each
+        stored step is ``thin_by`` moves of the walkers.
+    initial : ndarray of shape (n_walkers, ndim), optional
+        Starting walkers; default: prior draws with a finite posterior.
+    resume : bool
+        Continue a chain found in ``output_dir``; ``False`` starts afresh, overwriting it.
+    stop_when_converged : bool
+        Stop before ``n_steps`` once the convergence check passes.
+    check_every : int
+        Stored steps between autocorrelation checks.
+    thin_by : int
+        Moves per stored step (emcee's ``thin_by``): fewer HDF5 writes, which cost more than
+        a surrogate call; a killed run loses at most ``thin_by - 1`` unstored moves.
+    seed : int
+        Seeds the initial draws and the sampler's random state.
+    progress : bool
+        Show emcee's progress bar.
+
+    Returns
+    -------
+    FitResult
+        ``info`` holds ``tau``, ``converged``, ``iterations``, ``burn``, ``thin`` and
+        ``acceptance_fraction``.
+    """
+    problem = FitProblem(likelihood, prior)
+    problem.probe(seed=seed)
+    ndim = prior.ndim
+    n_walkers = max(32, 4 * ndim) if n_walkers is None else int(n_walkers)
+    if n_walkers < 2 * ndim:
+        raise ValueError(f"n_walkers must be >= 2 * ndim = {2 * ndim}; got {n_walkers}")
+    if min(n_steps, check_every, thin_by) < 1:
+        raise ValueError(
+            "n_steps, check_every and thin_by must be >= 1; got "
+            f"{n_steps}, {check_every}, {thin_by}"
+        )
+    out = Path(output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    backend = emcee.backends.HDFBackend(str(out / _BACKEND), name="mcmc")
+    ledger_file = out / _LEDGER
+    resuming = resume and (out / _BACKEND).is_file() and backend.iteration > 0
+    if resuming:
+        shape = tuple(int(v) for v in backend.shape)
+        if shape != (n_walkers, ndim):
+            raise ValueError(
+                f"{out / _BACKEND} holds a chain of (n_walkers, ndim) = {shape}; this "
+                f"fit asks for {(n_walkers, ndim)}. Use another output folder or resume=False"
+            )
+        stored = json.loads(ledger_file.read_text()) if ledger_file.is_file() else {}
+        ledger = {"parameter_names": prior.names, "n_calls": 0, "wall_seconds": 0.0, **stored}
+        if ledger["parameter_names"] != prior.names:
+            raise ValueError(
+                f"{out} holds a chain of {ledger['parameter_names']}, not {prior.names}"
+            )
+        start = backend.get_last_sample()
+    else:
+        backend.reset(n_walkers, ndim)
+        ledger = {"parameter_names": prior.names, "n_calls": 0, "wall_seconds": 0.0}
+        if initial is None:
+            start = _initial_walkers(problem, n_walkers, seed)
+        else:
+            start = np.asarray(initial, float)
+            if start.shape != (n_walkers, ndim):
+                raise ValueError(f"initial has shape {start.shape}; expected {(n_walkers, ndim)}")
+            if not np.isfinite(problem.log_posterior(start)).all():
+                raise ValueError("some initial walkers have a zero posterior (outside the prior?)")
+    calls0, wall0 = ledger["n_calls"], ledger["wall_seconds"]
+    sampler = emcee.EnsembleSampler(
+        n_walkers, ndim, problem.log_posterior, vectorize=True, backend=backend
+    )
+    if not resuming:
+        sampler.random_state = np.random.RandomState(seed).get_state()
+    t0 = time.perf_counter()
+    old_tau, converged, written = np.full(ndim, np.inf), False, t0
+
+    def write_ledger(now: float) -> None:
+        ledger.update(n_calls=calls0 + problem.n_calls, wall_seconds=wall0 + now - t0)
+        ledger_file.write_text(json.dumps(ledger))
+
+    remaining = max(n_steps - backend.iteration, 0)
+    try:
+        for _ in sampler.sample(start, iterations=remaining, thin_by=thin_by, progress=progress):
+            if time.perf_counter() - written > 1.0:  # the ledger at most once a second
+                written = time.perf_counter()
+                write_ledger(written)
+            if backend.iteration % check_every:
+                continue
+            tau = backend.get_autocorr_time(tol=0)
+            converged = bool(
+                np.all(_TAU_FACTOR * tau < backend.iteration)
+                and np.all(np.abs(old_tau - tau) < _TAU_RTOL * tau)
+            )
+            old_tau = tau
+            if converged and stop_when_converged:
+                break
+    finally:
+        write_ledger(time.perf_counter())
+    return _result(backend, problem, ledger, converged)
+
+
+def _result(backend: Any, problem: FitProblem, ledger: dict, converged: bool) -> FitResult:
+    iterations = int(backend.iteration)
+    tau = backend.get_autocorr_time(tol=0)
+    reliable = np.all(np.isfinite(tau)) and np.all(_TAU_FACTOR * tau < iterations)
+    if reliable:
+        burn, thin = int(2 * tau.max()), max(1, int(0.5 * tau.min()))
+    else:
+        burn, thin = iterations // 2, 1
+        warnings.warn(
+            f"the chain ({iterations} steps) is shorter than {_TAU_FACTOR} autocorrelation times "
+            f"(tau = {np.round(tau, 1).tolist()}); samples keep its second half, unthinned",
+            stacklevel=3,
+        )
+    theta = backend.get_chain(discard=burn, thin=thin, flat=True)
+    logp = backend.get_log_prob(discard=burn, thin=thin, flat=True)
+    samples = pd.DataFrame(theta, columns=problem.prior.names)
+    samples["weight"] = 1.0 / len(samples)
+    samples["logl"] = logp - problem.prior.log_prob(theta)
+    samples = pd.concat([samples, problem.per_term(theta)], axis=1)
+    info = {
+        "iterations": int(iterations),
+        "n_walkers": int(backend.shape[0]),
+        "tau": tau.tolist(),
+        "converged": bool(converged and reliable),
+        "burn": burn,
+        "thin": thin,
+        "acceptance_fraction": float(np.mean(backend.accepted / max(iterations, 1))),
+    }
+    return FitResult(
+        sampler="emcee",
+        parameter_names=problem.prior.names,
+        samples=samples,
+        n_calls=int(ledger["n_calls"]),
+        wall_seconds=float(ledger["wall_seconds"]),
+        info=info,
+    )

@@ -1,0 +1,121 @@
+"""The ``Term`` interface: one piece of a global-fit likelihood, vectorised over points.
+
+A term maps pMSSM-19 points of shape (n, 19) to log-likelihoods of shape (n,). It validates
+its input once, in :meth:`Term.log_likelihood` / :meth:`Term.evaluate`, then hands a float
+array to the private :meth:`Term._evaluate`, which every term implements and which also
+returns per-point diagnostics (the predicted observable, its uncertainty, the outside-domain
+flag) so that a fit can be inspected term by term.
+
+Points outside a surrogate's training domain
+--------------------------------------------
+A surrogate that is asked about a point outside the box of its training inputs extrapolates,
+and its error bar there means little. Each term therefore takes ``outside="reject"`` (the
+default: the log-likelihood is ``-inf``, so samplers never trust an extrapolation) or
+``outside="flag"`` (the prediction is used as it is). Either way the per-term output has a
+boolean column ``outside`` so a fit can count how often it happened.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from surrogates.validation import check_features
+
+__all__ = ["OUTSIDE_POLICIES", "Term", "TermOutput", "check_choice", "check_positive"]
+
+OUTSIDE_POLICIES = ("reject", "flag")
+
+
+def check_choice(name: str, value: Any, choices: tuple[str, ...]) -> str:
+    """Return ``value`` if it is one of ``choices``, else raise a ``ValueError`` naming both."""
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}; got {value!r}")
+    return value
+
+
+def check_positive(name: str, value: Any, *, allow_zero: bool = False) -> float:
+    """Return ``value`` as a float if it is finite and > 0 (>= 0 with ``allow_zero``)."""
+    v = float(value)
+    if not np.isfinite(v) or v < 0 or (v == 0 and not allow_zero):
+        bound = ">= 0" if allow_zero else "> 0"
+        raise ValueError(f"{name} must be a finite number {bound}; got {value!r}")
+    return v
+
+
+@dataclass
+class TermOutput:
+    """What :meth:`Term._evaluate` returns.
+
+    Attributes
+    ----------
+    log_likelihood : ndarray of shape (n,)
+        Before the outside-domain policy is applied.
+    outside : ndarray of bool, shape (n,)
+        Points outside the domain of the term's predictor(s).
+    columns : dict of str to ndarray of shape (n,)
+        Diagnostics, e.g. ``{"pred_mean": ..., "pred_std": ...}``.
+    """
+
+    log_likelihood: np.ndarray
+    outside: np.ndarray
+    columns: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+class Term(ABC):
+    """Base class of likelihood terms.
+
+    Parameters
+    ----------
+    name : str
+        Identifies the term in combinations and in per-term output.
+    outside : {"reject", "flag"}
+        Policy for points outside the predictor's training domain (see the module docstring).
+    """
+
+    def __init__(self, name: str, *, outside: str = "reject") -> None:
+        if not isinstance(name, str) or not name or "." in name:
+            raise ValueError(f"a term name must be a non-empty string without '.'; got {name!r}")
+        self.name = name
+        self.outside = check_choice("outside", outside, OUTSIDE_POLICIES)
+
+    @abstractmethod
+    def _evaluate(self, X: np.ndarray) -> TermOutput:
+        """Log-likelihood and diagnostics for validated points ``X`` of shape (n, 19)."""
+
+    def _scored(self, X: np.ndarray) -> TermOutput:
+        out = self._evaluate(X)
+        if self.outside == "reject":
+            out.log_likelihood = np.where(out.outside, -np.inf, out.log_likelihood)
+        return out
+
+    def log_likelihood(self, X: Any) -> np.ndarray:
+        """Log-likelihood of each point.
+
+        Parameters
+        ----------
+        X : DataFrame or ndarray of shape (n, 19)
+
+        Returns
+        -------
+        ndarray of shape (n,)
+        """
+        return self._scored(check_features(X)).log_likelihood
+
+    def evaluate(self, X: Any) -> pd.DataFrame:
+        """Log-likelihood and diagnostics of each point.
+
+        Returns
+        -------
+        DataFrame with n rows
+            ``logl``, ``outside`` and the term's diagnostic columns.
+        """
+        out = self._scored(check_features(X))
+        return pd.DataFrame({"logl": out.log_likelihood, "outside": out.outside, **out.columns})
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.name!r})"

@@ -1,0 +1,141 @@
+"""The contract between a likelihood term and whatever predicts its observable.
+
+A likelihood term needs, for a batch of pMSSM-19 points, the predicted observable's mean and
+its uncertainty. Anything that offers
+
+``predict(X) -> object with .mean (n,), .std (n,)``
+
+and optionally ``.samples`` (n_members, n), ``.weights`` (n_members,) and
+``.outside_domain`` (n,) bool, is an *observable*: every :class:`~surrogates.base.Surrogate`
+is one (its :class:`~surrogates.base.Prediction` has all five), and so is a
+:class:`FunctionObservable` wrapping a plain Python callable (an exact physics code, an
+analytic model, or a user's own emulator). :func:`predict_observable` reads any of them into
+one :class:`ObservablePrediction`, so the terms never ask which kind they were given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+__all__ = ["FunctionObservable", "ObservablePrediction", "predict_observable"]
+
+
+@dataclass
+class ObservablePrediction:
+    """A predicted observable at ``n`` points, in the observable's unit.
+
+    Attributes
+    ----------
+    mean, std : ndarray of shape (n,)
+        Predictive mean and standard deviation (``std`` is 0 for exact functions).
+    samples : ndarray of shape (n_members, n) or None
+        Ensemble members, where the predictor has them.
+    weights : ndarray of shape (n_members,) or None
+        Member weights summing to one; None means equal weights.
+    outside_domain : ndarray of bool, shape (n,)
+        True where the predictor says the point lies outside its training domain.
+    """
+
+    mean: np.ndarray
+    std: np.ndarray
+    samples: np.ndarray | None
+    weights: np.ndarray | None
+    outside_domain: np.ndarray
+
+    def member_weights(self) -> np.ndarray:
+        """Weights of :attr:`samples`, shape (n_members,); equal when :attr:`weights` is None."""
+        k = self.samples.shape[0]
+        return np.full(k, 1.0 / k) if self.weights is None else self.weights
+
+
+class FunctionObservable:
+    """An observable given by a vectorised callable: an exact code or an analytic model.
+
+    Parameters
+    ----------
+    fn : callable
+        ``fn(X)`` with ``X`` of shape (n, 19) returns the mean, shape (n,), or a pair
+        ``(mean, std)`` of two arrays of shape (n,).
+    name : str
+        Used in error messages.
+    """
+
+    def __init__(self, fn: Callable[[np.ndarray], Any], name: str = "function") -> None:
+        if not callable(fn):
+            raise ValueError(f"FunctionObservable needs a callable; got {type(fn).__name__}")
+        self.fn = fn
+        self.name = name
+
+    def predict(self, X: np.ndarray) -> ObservablePrediction:
+        """Evaluate ``fn`` on ``X`` of shape (n, 19); see the class docstring for the return."""
+        out = self.fn(X)
+        mean, std = out if isinstance(out, tuple) else (out, np.zeros(X.shape[0]))
+        return ObservablePrediction(
+            mean=np.asarray(mean, float),
+            std=np.asarray(std, float),
+            samples=None,
+            weights=None,
+            outside_domain=np.zeros(X.shape[0], bool),
+        )
+
+
+def predict_observable(observable: Any, X: np.ndarray, name: str) -> ObservablePrediction:
+    """Call ``observable.predict(X)`` and check what comes back.
+
+    Parameters
+    ----------
+    observable : object with ``predict``
+        A Surrogate, a :class:`FunctionObservable`, or anything with the same contract.
+    X : ndarray of shape (n, 19)
+        Validated pMSSM-19 points.
+    name : str
+        Name of the likelihood term, for error messages.
+
+    Returns
+    -------
+    ObservablePrediction
+
+    Raises
+    ------
+    ValueError
+        If the prediction lacks ``mean``/``std``, has the wrong shapes, or a negative std.
+    """
+    n = X.shape[0]
+    pred = observable.predict(X)
+    try:
+        mean = np.asarray(pred.mean, float)
+        std = np.asarray(pred.std, float)
+    except AttributeError:
+        raise ValueError(
+            f"term {name!r}: the observable's predict() must return an object with .mean and "
+            f".std; got {type(pred).__name__}"
+        ) from None
+    if mean.shape != (n,) or std.shape != (n,):
+        raise ValueError(
+            f"term {name!r}: predict() returned mean of shape {mean.shape} and std of shape "
+            f"{std.shape}; expected ({n},) for {n} points"
+        )
+    if (std < 0).any():
+        raise ValueError(f"term {name!r}: predict() returned a negative std, min {std.min():g}")
+    samples = getattr(pred, "samples", None)
+    weights = getattr(pred, "weights", None)
+    if samples is not None:
+        samples = np.asarray(samples, float)
+        if samples.ndim != 2 or samples.shape[1] != n:
+            raise ValueError(
+                f"term {name!r}: predict() returned samples of shape {samples.shape}; expected "
+                f"(n_members, {n})"
+            )
+    outside = getattr(pred, "outside_domain", None)
+    outside = np.zeros(n, bool) if outside is None else np.asarray(outside, bool)
+    return ObservablePrediction(
+        mean=mean,
+        std=std,
+        samples=samples,
+        weights=None if weights is None else np.asarray(weights, float),
+        outside_domain=outside,
+    )

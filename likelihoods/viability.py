@@ -1,0 +1,77 @@
+r"""Viability of a parameter point from the validity classifier.
+
+The classifier predicts the probability :math:`p(x)` that the spectrum generator returns a
+valid spectrum, with a spread :math:`\sigma_p(x)` over its members. Two uses, selected by
+``mode``:
+
+- ``"multiply"``: the likelihood is multiplied by the probability, :math:`\ln L = \ln p(x)`
+  (the point's viability treated as a Bernoulli observation that came out "valid");
+- ``"cut"``: :math:`\ln L = 0` where :math:`p(x) + n_\sigma\,\sigma_p(x) \ge t` and
+  :math:`-\infty` elsewhere. ``n_std=0`` cuts on the mean; ``n_std=3`` keeps every point that
+  is not excluded at three standard deviations, the "mean + 3 std" rule of Kronheim et al.,
+  arXiv:2007.04506 (Table 3), which trades precision for recall.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from likelihoods.base import Term, TermOutput, check_choice, check_positive
+from likelihoods.observable import predict_observable
+
+__all__ = ["Viability"]
+
+
+class Viability(Term):
+    """Viability term from a classifier's predicted probability of a valid spectrum.
+
+    Parameters
+    ----------
+    name : str
+    classifier : object with ``predict``
+        The validity surrogate (``predict(X).mean`` is the probability in [0, 1]), or any
+        object with the same contract.
+    mode : {"multiply", "cut"}
+    threshold : float
+        Cut threshold :math:`t` in (0, 1) for ``mode="cut"``; 0.5 by default (the classifier's
+        decision boundary).
+    n_std : float
+        Number of standard deviations :math:`n_\\sigma` added to the mean before the cut.
+    outside : {"reject", "flag"}
+    """
+
+    def __init__(
+        self,
+        name: str,
+        classifier: Any,
+        *,
+        mode: str = "multiply",
+        threshold: float = 0.5,
+        n_std: float = 0.0,
+        outside: str = "reject",
+    ) -> None:
+        super().__init__(name, outside=outside)
+        if not hasattr(classifier, "predict"):
+            raise ValueError(f"term {name!r}: the classifier must have a predict(X) method")
+        self.classifier = classifier
+        self.mode = check_choice("mode", mode, ("multiply", "cut"))
+        self.threshold = float(threshold)
+        if not 0 < self.threshold < 1:
+            raise ValueError(f"threshold must be in (0, 1); got {threshold!r}")
+        self.n_std = check_positive("n_std", n_std, allow_zero=True)
+
+    def _evaluate(self, X: np.ndarray) -> TermOutput:
+        pred = predict_observable(self.classifier, X, self.name)
+        p = np.clip(pred.mean, 0.0, 1.0)
+        if self.mode == "multiply":
+            with np.errstate(divide="ignore"):
+                logl = np.log(p)
+        else:
+            logl = np.where(p + self.n_std * pred.std >= self.threshold, 0.0, -np.inf)
+        return TermOutput(
+            log_likelihood=logl,
+            outside=pred.outside_domain,
+            columns={"p_valid": p, "p_valid_std": pred.std},
+        )

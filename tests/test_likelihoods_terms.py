@@ -1,0 +1,265 @@
+"""Likelihood terms: values against closed forms / numerical integration, shapes, policies."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import integrate, optimize
+from scipy.special import xlogy
+from scipy.stats import norm, poisson
+
+from likelihoods import (
+    Combination,
+    FunctionObservable,
+    GaussianMeasurement,
+    ObservablePrediction,
+    SignalRegion,
+    Viability,
+)
+from likelihoods.counting import (
+    log_width,
+    marginal_log_likelihood,
+    prediction_log_width,
+    profile_log_likelihood,
+    saturated_log_likelihood,
+)
+from surrogates.space import PARAMETER_NAMES, sample_uniform
+
+
+class Stub:
+    """An observable with prescribed members (n_members, n) and an outside-domain mask."""
+
+    def __init__(self, samples, outside=None, weights=None):
+        self.samples = np.asarray(samples, float)
+        self.outside = outside
+        self.weights = weights
+
+    def predict(self, X):
+        n = X.shape[0]
+        s = self.samples[:, :n]
+        w = np.full(s.shape[0], 1 / s.shape[0]) if self.weights is None else self.weights
+        mean = w @ s
+        return ObservablePrediction(
+            mean=mean,
+            std=np.sqrt(w @ (s - mean) ** 2),
+            samples=s,
+            weights=self.weights,
+            outside_domain=np.zeros(n, bool) if self.outside is None else self.outside[:n],
+        )
+
+
+@pytest.fixture
+def X():
+    return sample_uniform(5, rng=0)
+
+
+@pytest.fixture
+def stub():
+    rng = np.random.default_rng(1)
+    return Stub(125.0 + rng.normal(0, 1.5, size=(4, 5)))
+
+
+def test_gaussian_quadrature_is_normal_logpdf(X, stub):
+    term = GaussianMeasurement("mh", stub, 125.09, 0.24, 2.0)
+    pred = stub.predict(X)
+    expected = norm.logpdf(125.09, pred.mean, np.sqrt(0.24**2 + 2.0**2 + pred.std**2))
+    np.testing.assert_allclose(term.log_likelihood(X), expected, rtol=1e-12)
+
+
+def test_gaussian_none_ignores_the_surrogate_std(X, stub):
+    term = GaussianMeasurement("mh", stub, 125.09, 0.24, 2.0, uncertainty="none")
+    expected = norm.logpdf(125.09, stub.predict(X).mean, np.hypot(0.24, 2.0))
+    np.testing.assert_allclose(term.log_likelihood(X), expected, rtol=1e-12)
+
+
+def test_gaussian_mixture_averages_member_likelihoods(X, stub):
+    stub.weights = np.array([0.1, 0.2, 0.3, 0.4])
+    term = GaussianMeasurement("mh", stub, 125.09, 0.24, 2.0, uncertainty="mixture")
+    dens = norm.pdf(125.09, stub.samples, np.hypot(0.24, 2.0))
+    np.testing.assert_allclose(term.log_likelihood(X), np.log(stub.weights @ dens), rtol=1e-12)
+
+
+def test_mixture_without_members_names_the_fix(X):
+    obs = FunctionObservable(lambda X: X[:, 0])
+    term = GaussianMeasurement("m", obs, 1.0, 1.0, uncertainty="mixture")
+    with pytest.raises(ValueError, match="needs ensemble members.*quadrature"):
+        term.log_likelihood(X)
+
+
+def test_higgs_defaults_are_those_of_1611_02704(stub):
+    term = GaussianMeasurement.higgs_mass(stub)
+    assert (term.value, term.exp_error, term.theory_error) == (125.09, 0.24, 2.0)
+
+
+def test_shapes_dataframe_input_and_boundary_errors(stub):
+    term = GaussianMeasurement("mh", stub, 125.0, 1.0)
+    df = pd.DataFrame(sample_uniform(3, rng=2), columns=PARAMETER_NAMES)
+    assert term.log_likelihood(df).shape == (3,)
+    assert term.log_likelihood(sample_uniform(1, rng=2)).shape == (1,)
+    with pytest.raises(ValueError, match=r"shape \(3, 18\)"):
+        term.log_likelihood(np.zeros((3, 18)))
+    with pytest.raises(ValueError, match="exp_error must be a finite number > 0; got -1"):
+        GaussianMeasurement("mh", stub, 125.0, -1)
+    with pytest.raises(ValueError, match="uncertainty must be one of"):
+        GaussianMeasurement("mh", stub, 125.0, 1.0, uncertainty="bogus")
+
+
+def test_observable_returning_a_wrong_shape_is_named(X):
+    term = GaussianMeasurement("bad", FunctionObservable(lambda X: np.zeros(2)), 1.0, 1.0)
+    with pytest.raises(ValueError, match=r"term 'bad'.*mean of shape \(2,\).*expected \(5,\)"):
+        term.log_likelihood(X)
+
+
+def test_outside_domain_policies(X, stub):
+    stub.outside = np.array([False, True, False, False, True])
+    rejected = GaussianMeasurement("mh", stub, 125.0, 1.0).evaluate(X)
+    flagged = GaussianMeasurement("mh", stub, 125.0, 1.0, outside="flag").evaluate(X)
+    assert np.isneginf(rejected["logl"][stub.outside]).all()
+    assert np.isfinite(rejected["logl"][~stub.outside]).all()
+    assert np.isfinite(flagged["logl"]).all()
+    np.testing.assert_array_equal(flagged["outside"], stub.outside)
+
+
+# ------------------------------------------------------------------ counting
+
+
+@pytest.mark.parametrize(
+    "n,b,k_b", [(15, 10.0, 0.2), (3, 10.0, 0.3), (0, 5.0, 0.5), (40, 10.0, 0.1)]
+)
+def test_profile_matches_a_generic_optimiser(n, b, k_b):
+    rng = np.random.default_rng(n)
+    s, k_s = rng.uniform(0, 30, 4), rng.uniform(0, 0.8, 4)
+    best, ts, tb = profile_log_likelihood(n, s, b, k_s, k_b)
+
+    for i in range(4):
+        def neg(t, i=i):
+            nu = s[i] * np.exp(k_s[i] * t[0]) + b * np.exp(k_b * t[1])
+            return -(xlogy(n, nu) - nu - 0.5 * (t[0] ** 2 + t[1] ** 2))
+
+        ref = optimize.minimize(neg, [0.3, -0.3], method="Nelder-Mead",
+                                options={"xatol": 1e-10, "fatol": 1e-12, "maxiter": 5000})
+        assert best[i] == pytest.approx(-ref.fun, abs=1e-7)  # both are iterative optimisers
+    sat = saturated_log_likelihood(n, b, k_b)
+    assert np.all(best <= sat + 1e-9)
+
+
+def test_marginal_matches_2d_quadrature():
+    n, b, k_b = 7, 4.0, 0.25
+    s, k_s = np.array([2.0, 9.0]), np.array([0.1, 0.6])
+    got = marginal_log_likelihood(n, s, b, k_s, k_b)
+    for i in range(2):
+        def f(y, x, i=i):
+            nu = s[i] * np.exp(k_s[i] * x) + b * np.exp(k_b * y)
+            return np.exp(xlogy(n, nu) - nu - 0.5 * (x * x + y * y)) / (2 * np.pi)
+
+        ref, _ = integrate.dblquad(f, -9, 9, -9, 9, epsabs=1e-12)
+        assert got[i] == pytest.approx(np.log(ref), abs=1e-5)  # 24-node Gauss-Hermite error
+
+
+def test_marginal_without_nuisances_is_poisson():
+    n, b = 12, 6.0
+    s = np.array([0.5, 6.0, 20.0])
+    sr = SignalRegion("sr", FunctionObservable(lambda X: s[: X.shape[0]]), n, b, 0.0,
+                      luminosity=1.0, efficiency=1.0, nuisance="marginalise")
+    expected = poisson.logpmf(n, s + b) - poisson.logpmf(n, n)
+    np.testing.assert_allclose(sr.log_likelihood(sample_uniform(3, rng=0)), expected, rtol=1e-10)
+
+
+def _sr(values, **kw):
+    kw = {"luminosity": 10.0, "efficiency": 0.5, **kw}
+    obs = FunctionObservable(lambda X: values[: X.shape[0]])
+    return SignalRegion("sr", obs, 25, 10.0, 2.0, **kw)
+
+
+def test_two_sided_q_vanishes_at_the_observed_excess_only():
+    # s = L * sigma * eff = 15 = n - b exactly at sigma = 3 fb; no signal systematics
+    sigma = np.array([0.5, 3.0, 8.0])
+    out = _sr(sigma).evaluate(sample_uniform(3, rng=0))
+    np.testing.assert_allclose(out["signal"], [2.5, 15.0, 40.0])
+    assert out["q"][1] == pytest.approx(0.0, abs=1e-9)
+    assert out["q"][0] > 1 and out["q"][2] > 1
+
+
+def test_upper_limit_q_ignores_signals_below_the_excess():
+    sigma = np.array([0.5, 3.0, 8.0])
+    two = _sr(sigma).evaluate(sample_uniform(3, rng=0))["q"]
+    upper = _sr(sigma, test_statistic="upper_limit").evaluate(sample_uniform(3, rng=0))["q"]
+    assert upper[0] == 0.0
+    np.testing.assert_allclose(upper[1:], two[1:])
+
+
+def test_surrogate_spread_widens_the_signal_nuisance():
+    narrow = Stub([[7.9], [8.0], [8.1]])
+    wide = Stub([[2.0], [8.0], [14.0]])  # same mean, 8 fb: 40 signal events
+    X = sample_uniform(1, rng=0)
+    for stub in (narrow, wide):
+        pred = stub.predict(X)
+        np.testing.assert_allclose(prediction_log_width(pred), np.log(stub.samples[:, 0]).std())
+    terms = [SignalRegion("sr", s, 25, 10.0, 2.0, luminosity=10.0, efficiency=0.5,
+                          signal_rel_error=0.1) for s in (narrow, wide)]
+    q = [t.evaluate(X)["q"][0] for t in terms]
+    # 40 signal events vs an excess of 15: the unsure surrogate is penalised less
+    assert q[1] < q[0]
+    ignore = SignalRegion("sr", wide, 25, 10.0, 2.0, luminosity=10.0, efficiency=0.5,
+                          signal_rel_error=0.1, uncertainty="none").evaluate(X)
+    assert ignore["k_signal"][0] == pytest.approx(log_width(0.1))
+
+
+def test_gaussian_predictive_log_width():
+    pred = ObservablePrediction(np.array([10.0]), np.array([3.0]), None, None, np.zeros(1, bool))
+    assert prediction_log_width(pred)[0] == pytest.approx(np.sqrt(np.log1p(0.09)))
+
+
+def test_signal_region_argument_errors():
+    obs = FunctionObservable(lambda X: X[:, 0])
+    with pytest.raises(ValueError, match="n_observed must be an integer >= 0; got 2.5"):
+        SignalRegion("sr", obs, 2.5, 1.0, 0.1, luminosity=1.0, efficiency=0.5)
+    with pytest.raises(ValueError, match=r"efficiency must be in \(0, 1\]; got 1.5"):
+        SignalRegion("sr", obs, 2, 1.0, 0.1, luminosity=1.0, efficiency=1.5)
+    with pytest.raises(ValueError, match="upper_limit.*profile"):
+        SignalRegion("sr", obs, 2, 1.0, 0.1, luminosity=1.0, efficiency=0.5,
+                     nuisance="marginalise", test_statistic="upper_limit")
+
+
+# ----------------------------------------------------------------- viability
+
+
+def test_viability_modes(X):
+    p = Stub([[0.9, 0.2, 0.45, 0.0, 0.6], [0.9, 0.4, 0.45, 0.0, 0.2]])
+    mean, std = p.predict(X).mean, p.predict(X).std
+    with np.errstate(divide="ignore"):
+        np.testing.assert_allclose(Viability("v", p).log_likelihood(X), np.log(mean))
+    cut = Viability("v", p, mode="cut").log_likelihood(X)
+    np.testing.assert_array_equal(np.isfinite(cut), mean >= 0.5)
+    loose = Viability("v", p, mode="cut", n_std=3).log_likelihood(X)
+    np.testing.assert_array_equal(np.isfinite(loose), mean + 3 * std >= 0.5)
+    assert np.isfinite(loose).sum() > np.isfinite(cut).sum()
+
+
+# --------------------------------------------------------------- combination
+
+
+def test_combination_sums_terms_and_exposes_each(X, stub):
+    t1 = GaussianMeasurement("mh", stub, 125.0, 1.0)
+    t2 = Viability("valid", Stub(np.full((2, 5), 0.8)))
+    comb = Combination([t1, t2])
+    df = comb.evaluate(X)
+    np.testing.assert_allclose(df["logl"], t1.log_likelihood(X) + t2.log_likelihood(X))
+    np.testing.assert_allclose(comb.log_likelihood(X), df["logl"])
+    assert {"mh", "mh.pred_std", "mh.outside", "valid", "valid.p_valid"} <= set(df.columns)
+    with pytest.raises(ValueError, match="unique"):
+        Combination([t1, GaussianMeasurement("mh", stub, 1.0, 1.0)])
+
+
+def test_works_with_a_trained_surrogate():
+    from surrogates.data.loaders import features, labels, load_dataset
+    from surrogates.mlp import MLPEnsemble
+
+    df = load_dataset("higgs_mass").iloc[:1500]
+    sur = MLPEnsemble("higgs_mass", **MLPEnsemble.budgets["tiny"]).fit(
+        features(df), labels(df, "higgs_mass"), progress=False)
+    X = features(df.iloc[:7])
+    for mode in ("quadrature", "mixture"):
+        logl = GaussianMeasurement.higgs_mass(sur, uncertainty=mode).log_likelihood(X)
+        assert logl.shape == (7,) and np.isfinite(logl).all()
