@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import torch
 
 from surrogates.data import load_dataset, split_dataset
 
@@ -19,3 +20,9 @@ def small_splits():
         t: split_dataset(load_dataset(t).iloc[:600], seed=0)
         for t in ("validity", "higgs_mass", "xsec")
     }
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _one_torch_thread():
+    """Tiny models run faster on one thread, and pytest-xdist already uses both cores."""
+    torch.set_num_threads(1)

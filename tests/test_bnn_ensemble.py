@@ -1,0 +1,146 @@
+"""BNNEnsemble behind the Surrogate interface: tiny budgets on slices of the embedded data."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from scipy import stats
+
+from surrogates.base import Surrogate
+from surrogates.bnn import BNNEnsemble
+from surrogates.data import features, labels
+from surrogates.registry import get_model_class
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _one_thread():
+    """These problems are tiny: OpenMP threads only add synchronisation overhead (3x here)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def _fit(split, target, **config):
+    model = BNNEnsemble(target, **{**BNNEnsemble.budgets["tiny"], **config})
+    return model.fit(features(split.train), labels(split.train, target),
+                     X_val=features(split.val), y_val=labels(split.val, target), progress=False)
+
+
+@pytest.fixture(scope="module")
+def regressor(small_splits):
+    return _fit(small_splits["higgs_mass"], "higgs_mass")
+
+
+@pytest.fixture(scope="module")
+def classifier(small_splits):
+    return _fit(small_splits["validity"], "validity")
+
+
+def test_registry_and_budgets():
+    assert get_model_class("bnn") is BNNEnsemble
+    for name in ("tiny", "small", "full"):
+        BNNEnsemble("xsec", **BNNEnsemble.budgets[name])
+
+
+def test_regression_prediction_and_diagnostics(regressor, small_splits):
+    X = features(small_splits["higgs_mass"].test)
+    pred = regressor.predict(X)
+    n = len(X)
+    assert pred.samples.shape == (regressor.n_members, n)
+    assert pred.mean.shape == pred.std.shape == (n,)
+    assert np.all(np.isfinite(pred.samples)) and np.all(pred.std > 0)
+    assert pred.unit == "GeV" and pred.weights is None
+    info = regressor.fit_info_
+    assert 0 <= info["sampler"]["accept_rate"] <= 1
+    assert len(info["sampler"]["step_size_per_chain"]) == regressor.n_chains
+    assert set(info["convergence"]) == {"rhat_median", "rhat_max", "ess_bulk_median",
+                                        "ess_bulk_min", "ess_within_median"}
+    assert info["noise_sigma_mean"] > 0
+
+
+def test_noisy_members_add_stratified_noise(regressor, small_splits):
+    """Noisy members are the function members plus sigma_k q_k, q_k normal quantiles."""
+    X = features(small_splits["higgs_mass"].test)
+    noisy = regressor.predict(X).samples
+    regressor.predictive = "function"
+    try:
+        function = regressor.predict(X).samples
+    finally:
+        regressor.predictive = "noisy"
+    k = regressor.n_members
+    q = regressor._quantiles.double().numpy()
+    np.testing.assert_allclose(np.sort(q), stats.norm.ppf((np.arange(k) + 0.5) / k), rtol=1e-6)
+    shift = regressor.target_transform_.scale * regressor._noise.double().numpy() * q
+    np.testing.assert_allclose(noisy - function, np.broadcast_to(shift[:, None], noisy.shape),
+                               rtol=1e-4, atol=1e-4)
+
+
+def test_classifier_probabilities_in_unit_interval(classifier, small_splits):
+    X = features(small_splits["validity"].test)
+    pred = classifier.predict(X)
+    assert np.all((pred.samples >= 0) & (pred.samples <= 1))
+    assert np.all((pred.mean >= 0) & (pred.mean <= 1))
+    proba = classifier.predict_proba(X)
+    np.testing.assert_allclose(proba.sum(1), 1.0)
+    assert "noise_sigma_mean" not in classifier.fit_info_
+
+
+def test_save_load_round_trip_is_exact(regressor, small_splits, tmp_path):
+    X = features(small_splits["higgs_mass"].test)
+    regressor.reweight(hyper_scale=0.5)
+    try:
+        before = regressor.predict(X)
+        loaded = Surrogate.load(regressor.save(tmp_path / "bnn"))
+    finally:
+        regressor.member_weights_ = regressor.reweighted_prior_ = None
+    assert isinstance(loaded, BNNEnsemble)
+    assert loaded.get_config() == regressor.get_config()
+    after = loaded.predict(X)
+    assert np.array_equal(before.samples, after.samples)
+    assert np.array_equal(before.weights, after.weights)
+    assert np.array_equal(before.mean, after.mean) and np.array_equal(before.std, after.std)
+    assert loaded.reweighted_prior_ == {"family": "cauchy", "scale": None, "hyper_scale": 0.5}
+
+
+def test_reweight_to_own_prior_is_uniform(classifier):
+    kish = classifier.reweight()
+    assert kish == pytest.approx(classifier.n_members, rel=1e-6)
+    np.testing.assert_allclose(classifier.member_weights_.numpy(), 1 / classifier.n_members,
+                               rtol=1e-5)
+
+
+def test_reweight_rejects_a_different_parameterisation(regressor):
+    with pytest.raises(ValueError, match="prior_scale can only be changed"):
+        regressor.reweight(prior_scale=1.0)
+    fixed = BNNEnsemble("xsec", prior_scale=1.0)
+    fixed.domain_ = regressor.domain_  # fitted enough for the check
+    with pytest.raises(ValueError, match="hyper_scale can only be changed"):
+        fixed.reweight(hyper_scale=2.0)
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        ({"n_chains": 0}, "n_chains must be an integer >= 1; got 0"),
+        ({"thin": 1.5}, "thin must be an integer >= 1; got 1.5"),
+        ({"prior": "laplace"}, "prior must be one of cauchy, gaussian; got 'laplace'"),
+        ({"prior_scale": -1.0}, "prior_scale must be > 0"),
+        ({"predictive": "both"}, "predictive must be one of noisy, function"),
+        ({"target_accept": 1.0}, r"target_accept must lie in \(0, 1\); got 1.0"),
+        ({"noise_sigma": 0.0}, "noise_sigma must be > 0; got 0.0"),
+    ],
+)
+def test_invalid_configuration_is_named(config, message):
+    with pytest.raises(ValueError, match=message):
+        BNNEnsemble("higgs_mass", **config)
+
+
+def test_prediction_is_float32_and_chunked(regressor, small_splits, monkeypatch):
+    X = features(small_splits["higgs_mass"].test)
+    whole = regressor.predict(X).samples
+    monkeypatch.setattr(BNNEnsemble, "predict_chunk_size", 7)
+    # float32 matrix products may round differently with the chunk shape
+    np.testing.assert_allclose(regressor.predict(X).samples, whole, rtol=1e-6)
+    assert regressor.members_.dtype == torch.float32

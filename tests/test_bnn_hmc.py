@@ -1,0 +1,158 @@
+"""HMC kernels of surrogates.bnn.hmc: reversibility, integrator order, adaptation, divergences."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from surrogates.bnn.hmc import (
+    DualAveraging,
+    find_initial_step_size,
+    hmc_transition,
+    leapfrog,
+    run_chains,
+)
+
+
+def _gaussian(scales: torch.Tensor):
+    """Zero-mean Gaussian with per-coordinate std ``scales``: log_prob_and_grad."""
+
+    def log_prob_and_grad(theta):
+        lp = -0.5 * ((theta / scales) ** 2).sum(dim=1)
+        return lp, -theta / scales**2
+
+    return log_prob_and_grad
+
+
+def _banana(theta):
+    """Non-quadratic 2-d target (Rosenbrock-like), so leapfrog is not trivially exact."""
+    x, y = theta[:, 0], theta[:, 1]
+    lp = -0.5 * x**2 - 0.5 * (y - x**2) ** 2 * 4
+    grad = torch.stack([-x + 8 * (y - x**2) * x, -4 * (y - x**2)], dim=1)
+    return lp, grad
+
+
+def test_leapfrog_is_reversible():
+    torch.manual_seed(0)
+    theta = torch.randn(5, 2, dtype=torch.float64)
+    momentum = torch.randn_like(theta)
+    _, grad = _banana(theta)
+    step = torch.full((5,), 0.05, dtype=torch.float64)
+    t1, p1, _, g1 = leapfrog(theta, momentum, grad, step, 40, _banana)
+    assert not torch.allclose(t1, theta)
+    t2, p2, _, _ = leapfrog(t1, -p1, g1, step, 40, _banana)
+    # exact in exact arithmetic; 80 float64 steps lose at most ~1e-13
+    torch.testing.assert_close(t2, theta, rtol=0, atol=1e-10)
+    torch.testing.assert_close(-p2, momentum, rtol=0, atol=1e-10)
+
+
+def test_leapfrog_with_mass_matrix_is_reversible():
+    torch.manual_seed(6)
+    theta = torch.randn(5, 2, dtype=torch.float64)
+    inv_mass = torch.rand(5, 2, dtype=torch.float64) + 0.2
+    momentum = torch.randn_like(theta)
+    _, grad = _banana(theta)
+    step = torch.full((5,), 0.05, dtype=torch.float64)
+    t1, p1, _, g1 = leapfrog(theta, momentum, grad, step, 40, _banana, inv_mass)
+    t2, p2, _, _ = leapfrog(t1, -p1, g1, step, 40, _banana, inv_mass)
+    torch.testing.assert_close(t2, theta, rtol=0, atol=1e-10)
+    torch.testing.assert_close(-p2, momentum, rtol=0, atol=1e-10)
+
+
+def test_mass_matrix_matching_the_scales_allows_unit_steps():
+    """With M^-1 = covariance, a badly scaled Gaussian becomes isotropic: leapfrog is stable
+    up to step 2 whatever the scales (Neal 2011, Sec. 4.1)."""
+    torch.manual_seed(7)
+    scales = torch.tensor([1e-3, 1.0, 1e3], dtype=torch.float64)
+    lpg = _gaussian(scales)
+    theta = torch.randn(4, 3, dtype=torch.float64) * scales
+    lp, grad = lpg(theta)
+    inv_mass = (scales**2).expand(4, 3)
+    step = torch.full((4,), 1.5, dtype=torch.float64)
+    _, _, _, acc, div = hmc_transition(theta, lp, grad, step, 20, lpg, inv_mass=inv_mass)
+    assert not div.any() and acc.min() > 0.1
+    _, _, _, acc, div = hmc_transition(theta, lp, grad, step, 20, lpg)
+    assert div.all()
+
+
+def test_leapfrog_energy_error_is_second_order():
+    """Over a fixed time, leapfrog's energy error scales as step^2 (Neal 2011, Sec. 5.2.3.3)."""
+    torch.manual_seed(1)
+    theta = torch.randn(8, 2, dtype=torch.float64) * 0.5
+    momentum = torch.randn_like(theta)
+    lp0, grad = _banana(theta)
+    h0 = -lp0 + 0.5 * (momentum**2).sum(1)
+    errors = []
+    for n in (20, 40):
+        step = torch.full((8,), 1.0 / n, dtype=torch.float64)
+        _, p, lp, _ = leapfrog(theta, momentum, grad, step, n, _banana)
+        errors.append((-lp + 0.5 * (p**2).sum(1) - h0).abs().max().item())
+    assert errors[0] / errors[1] == pytest.approx(4.0, rel=0.25)
+
+
+def test_adaptation_reaches_target_acceptance():
+    torch.manual_seed(2)
+    scales = torch.linspace(0.5, 2.0, 100, dtype=torch.float64)
+    target = 0.65
+    res = run_chains(_gaussian(scales), torch.randn(4, 100, dtype=torch.float64) * scales,
+                     n_burnin=500, n_samples=300, n_leapfrog=10, target_accept=target)
+    nb = res.n_burnin
+    # dual averaging drives the running mean of (target - accept) to zero: the second half of
+    # burn-in averages to the target within its standard error (momenta are refreshed every
+    # iteration, so iterations are treated as independent)
+    burn = res.accept_prob[nb // 2 : nb].numpy()
+    assert abs(burn.mean() - target) < 4 * burn.std() / math.sqrt(burn.size)
+    # the averaged step that is frozen afterwards sits on the stable side of the burn-in
+    # iterates' spread, which raises the acceptance by a few percent (as in Stan)
+    acc = res.accept_prob[nb:].numpy()
+    assert target - 4 * acc.std() / math.sqrt(acc.size) < acc.mean() < target + 0.08
+    assert torch.equal(res.step_size[nb], res.step_size[-1])
+
+
+def test_sampler_recovers_gaussian_moments():
+    torch.manual_seed(3)
+    scales = torch.tensor([0.1, 1.0, 3.0], dtype=torch.float64)
+    res = run_chains(_gaussian(scales), torch.zeros(8, 3, dtype=torch.float64), n_burnin=200,
+                     n_samples=500, n_leapfrog=15)
+    draws = res.draws.reshape(-1, 3)
+    import arviz as az
+
+    ess = az.ess(az.convert_to_dataset(res.draws.numpy()))["x"].values
+    z_mean = draws.mean(0).numpy() / (scales.numpy() / np.sqrt(ess))
+    z_var = (draws.var(0).numpy() - scales.numpy() ** 2) / (scales.numpy() ** 2 * np.sqrt(2 / ess))
+    assert np.all(np.abs(z_mean) < 4) and np.all(np.abs(z_var) < 4)
+    assert res.divergent[res.n_burnin :].sum() == 0
+
+
+def test_divergent_transition_is_flagged_and_rejected():
+    torch.manual_seed(4)
+    lpg = _gaussian(torch.ones(10, dtype=torch.float64))
+    theta = torch.randn(3, 10, dtype=torch.float64)
+    lp, grad = lpg(theta)
+    step = torch.tensor([0.1, 50.0, 0.1], dtype=torch.float64)  # middle chain: unstable (> 2)
+    t1, lp1, _, acc, div = hmc_transition(theta, lp, grad, step, 20, lpg)
+    assert div.tolist() == [False, True, False]
+    assert acc[1] == 0
+    assert torch.equal(t1[1], theta[1]) and lp1[1] == lp[1]
+
+
+def test_initial_step_size_brackets_half_acceptance():
+    torch.manual_seed(5)
+    scales = torch.full((50,), 0.01, dtype=torch.float64)
+    lpg = _gaussian(scales)
+    theta = torch.randn(4, 50, dtype=torch.float64) * 0.01
+    lp, grad = lpg(theta)
+    step = find_initial_step_size(theta, lp, grad, lpg)
+    # a stable leapfrog step on a Gaussian of std 0.01 is below 2 * 0.01 and not far below it
+    assert torch.all(step < 0.02) and torch.all(step > 1e-4)
+
+
+def test_dual_averaging_shrinks_step_of_low_acceptance():
+    da = DualAveraging.start(torch.tensor([1.0, 1.0]))
+    for _ in range(20):
+        da = da.update(torch.tensor([0.1, 0.99]), target=0.65)
+    assert da.step_size[0] < 1.0 < da.step_size[1]
+    assert da.final_step_size[0] < 1.0 < da.final_step_size[1]
