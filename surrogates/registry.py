@@ -16,6 +16,7 @@ __all__ = ["MODELS", "get_model_class"]
 #: model name -> "module:Class"
 MODELS: dict[str, str] = {
     "mlp": "surrogates.mlp:MLPEnsemble",
+    "rbcm": "surrogates.gp:RBCM",
     "bnn": "surrogates.bnn:BNNEnsemble",
 }
 

@@ -1,0 +1,106 @@
+r"""Aggregation of independent GP experts' predictions into one Gaussian predictive.
+
+All four rules of Deisenroth & Ng, "Distributed Gaussian Processes", ICML 2015
+(arXiv:1502.02843), share one form: with expert means :math:`\mu_k`, variances
+:math:`\sigma_k^2` and the prior variance :math:`\sigma_{**}^2` at a test point,
+
+.. math:: \sigma_*^{-2} = \sum_{k=1}^M \beta_k \sigma_k^{-2} + c\,\sigma_{**}^{-2}, \qquad
+          \mu_* = \sigma_*^2 \sum_{k=1}^M \beta_k \sigma_k^{-2} \mu_k
+
+(zero prior mean), with
+
+======  ===========================================================  ===========================
+rule    :math:`\beta_k`                                              :math:`c`
+======  ===========================================================  ===========================
+poe     1 (product of experts)                                       0
+gpoe    :math:`1/M` (generalised PoE, as Deisenroth & Ng)            0
+bcm     1 (Bayesian committee machine, Tresp 2000)                   :math:`1 - M`
+rbcm    :math:`\tfrac12(\log\sigma_{**}^2 - \log\sigma_k^2)`         :math:`1 - \sum_k\beta_k`
+======  ===========================================================  ===========================
+
+The rBCM weights are the differential-entropy change from the prior to expert :math:`k`'s
+posterior. Expert variances are clipped to :math:`(0, \sigma_{**}^2]` first (an exact GP
+never exceeds its prior; the clip only removes round-off), which keeps every rule's precision
+:math:`\ge \sigma_{**}^{-2} > 0` for BCM and rBCM.
+
+Notes: with one expert only PoE, gPoE and BCM return that expert's prediction; the rBCM does
+so only where :math:`\beta_1 = 1`. Where experts are informative
+(:math:`\sigma_k^2 < e^{-2}\sigma_{**}^2`, so :math:`\beta_k > 1`) the rBCM is more
+confident than the PoE; the gPoE is the least confident rule.
+"""
+
+from __future__ import annotations
+
+import torch
+
+__all__ = ["AGGREGATIONS", "aggregate", "aggregation_weights"]
+
+AGGREGATIONS = ("rbcm", "bcm", "poe", "gpoe")
+
+
+def aggregation_weights(
+    var: torch.Tensor, prior_var: torch.Tensor | float, method: str = "rbcm"
+) -> tuple[torch.Tensor, torch.Tensor]:
+    r"""Expert weights :math:`\beta_k` and prior-correction weight :math:`c` of one rule.
+
+    Parameters
+    ----------
+    var : Tensor of shape (n_experts, n_points)
+        Expert predictive variances (noise-free or noisy, consistently with ``prior_var``).
+    prior_var : Tensor of shape () or (n_experts, 1), or float
+        Prior variance :math:`\sigma_{**}^2`; one per expert with per-expert
+        hyper-parameters.
+    method : {"rbcm", "bcm", "poe", "gpoe"}
+
+    Returns
+    -------
+    beta : Tensor of shape (n_experts, n_points)
+    c : Tensor of shape (n_points,)
+    """
+    if method not in AGGREGATIONS:
+        raise ValueError(f"aggregation must be one of {', '.join(AGGREGATIONS)}; got {method!r}")
+    prior_var = torch.as_tensor(prior_var, dtype=var.dtype, device=var.device)
+    n_experts = var.shape[0]
+    ones = torch.ones_like(var)
+    if method == "rbcm":
+        beta = 0.5 * (torch.log(prior_var) - torch.log(var))
+        return beta, 1.0 - beta.sum(0)
+    if method == "gpoe":
+        return ones / n_experts, torch.zeros_like(var[0])
+    if method == "bcm":
+        return ones, torch.full_like(var[0], 1.0 - n_experts)
+    return ones, torch.zeros_like(var[0])
+
+
+def aggregate(
+    mean: torch.Tensor,
+    var: torch.Tensor,
+    prior_var: torch.Tensor | float,
+    method: str = "rbcm",
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Combine the experts' Gaussian predictions by one rule (see the module docstring).
+
+    Parameters
+    ----------
+    mean, var : Tensor of shape (n_experts, n_points)
+        Expert predictive means and variances.
+    prior_var : Tensor of shape () or (n_experts, 1), or float
+        Prior variance :math:`\\sigma_{**}^2`. With one per expert, the correction term uses
+        their mean prior precision.
+    method : {"rbcm", "bcm", "poe", "gpoe"}
+
+    Returns
+    -------
+    mean, var : Tensor of shape (n_points,)
+        In the dtype of ``mean``; the sums are taken in float64 (the BCM's
+        :math:`\\sum_k \\sigma_k^{-2} + (1 - M)\\sigma_{**}^{-2}` cancels strongly).
+    """
+    dtype = mean.dtype
+    mean, var = mean.double(), var.double()
+    prior_var = torch.as_tensor(prior_var, device=var.device, dtype=torch.float64)
+    var = torch.minimum(var.clamp_min(torch.finfo(dtype).tiny), prior_var)
+    beta, c = aggregation_weights(var, prior_var, method)
+    weighted = beta / var
+    precision = weighted.sum(0) + c * (1.0 / prior_var).mean()
+    out_var = 1.0 / precision
+    return (out_var * (weighted * mean).sum(0)).to(dtype), out_var.to(dtype)

@@ -1,0 +1,86 @@
+"""Aggregation rules of the distributed GP against their formulas (Deisenroth & Ng 2015)."""
+
+import numpy as np
+import pytest
+import torch
+
+from surrogates.gp.aggregation import AGGREGATIONS, aggregate, aggregation_weights
+
+PRIOR = 1.7
+
+
+@pytest.fixture
+def experts():
+    rng = np.random.default_rng(0)
+    mean = rng.normal(size=(5, 40))
+    var = PRIOR * rng.uniform(0.05, 0.99, size=(5, 40))
+    return mean, var
+
+
+def _by_hand(mean, var, method):
+    """Textbook formulas, written out independently in numpy."""
+    M = mean.shape[0]
+    if method == "rbcm":
+        beta = 0.5 * (np.log(PRIOR) - np.log(var))
+        precision = (beta / var).sum(0) + (1 - beta.sum(0)) / PRIOR
+    elif method == "bcm":
+        beta = np.ones_like(var)
+        precision = (1 / var).sum(0) + (1 - M) / PRIOR
+    elif method == "poe":
+        beta = np.ones_like(var)
+        precision = (1 / var).sum(0)
+    else:
+        beta = np.full_like(var, 1 / M)
+        precision = (beta / var).sum(0)
+    return beta, 1 / precision * (beta / var * mean).sum(0), 1 / precision
+
+
+@pytest.mark.parametrize("method", AGGREGATIONS)
+def test_weights_and_moments_match_the_formulas(experts, method):
+    mean, var = experts
+    beta_ref, mean_ref, var_ref = _by_hand(mean, var, method)
+    beta, c = aggregation_weights(torch.tensor(var), PRIOR, method)
+    np.testing.assert_allclose(beta.numpy(), beta_ref, rtol=1e-12)
+    expected_c = {"rbcm": 1 - beta_ref.sum(0), "bcm": np.full(40, -4.0)}.get(method, np.zeros(40))
+    np.testing.assert_allclose(c.numpy(), expected_c, rtol=1e-12, atol=1e-15)
+    m, v = aggregate(torch.tensor(mean), torch.tensor(var), PRIOR, method)
+    np.testing.assert_allclose(m.numpy(), mean_ref, rtol=1e-10)
+    np.testing.assert_allclose(v.numpy(), var_ref, rtol=1e-10)
+    assert (v.numpy() > 0).all()
+
+
+def test_rbcm_weight_is_the_entropy_change_and_vanishes_at_the_prior():
+    var = torch.tensor([[PRIOR], [PRIOR * np.exp(-2.0)]], dtype=torch.float64)
+    beta, _ = aggregation_weights(var, PRIOR, "rbcm")
+    np.testing.assert_allclose(beta[:, 0].numpy(), [0.0, 1.0], atol=1e-15)
+    # An expert that knows nothing (variance = prior) does not move the prediction.
+    m, v = aggregate(torch.tensor([[3.0], [0.5]], dtype=torch.float64), var, PRIOR, "rbcm")
+    np.testing.assert_allclose([m.item(), v.item()], [0.5, var[1, 0].item()], rtol=1e-12)
+
+
+def test_one_expert_poe_gpoe_bcm_return_it_but_rbcm_only_where_beta_is_one(experts):
+    mean, var = (torch.tensor(a[:1]) for a in experts)
+    for method in ("poe", "gpoe", "bcm"):
+        m, v = aggregate(mean, var, PRIOR, method)
+        np.testing.assert_allclose(m.numpy(), mean[0].numpy(), rtol=1e-12)
+        np.testing.assert_allclose(v.numpy(), var[0].numpy(), rtol=1e-12)
+    m, v = aggregate(mean, var, PRIOR, "rbcm")
+    beta = 0.5 * np.log(PRIOR / var[0].numpy())
+    np.testing.assert_allclose(v.numpy(), 1 / (beta / var[0].numpy() + (1 - beta) / PRIOR))
+    assert not np.allclose(v.numpy(), var[0].numpy())
+
+
+def test_float32_inputs_are_aggregated_in_float64_and_returned_in_float32(experts):
+    mean, var = experts
+    m32, v32 = aggregate(torch.tensor(mean, dtype=torch.float32),
+                         torch.tensor(var, dtype=torch.float32), PRIOR, "bcm")
+    _, _, var_ref = _by_hand(mean.astype(np.float32).astype(float),
+                             var.astype(np.float32).astype(float), "bcm")
+    assert m32.dtype == v32.dtype == torch.float32
+    np.testing.assert_allclose(v32.numpy(), var_ref, rtol=1e-6)
+
+
+def test_unknown_rule_is_rejected(experts):
+    msg = "aggregation must be one of rbcm, bcm, poe, gpoe; got 'x'"
+    with pytest.raises(ValueError, match=msg):
+        aggregation_weights(torch.tensor(experts[1]), PRIOR, "x")

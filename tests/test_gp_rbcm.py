@@ -1,0 +1,157 @@
+"""The RBCM surrogate: calibration on GP-prior data, the validity classifier, save/load."""
+
+import numpy as np
+import pytest
+import torch
+from scipy.stats import norm
+
+from surrogates.base import Surrogate
+from surrogates.gp import RBCM
+from surrogates.metrics import coverage, nominal_coverage
+from surrogates.registry import get_model_class
+from surrogates.space import box_high, box_low, sample_uniform
+
+N_TRAIN, N_TEST = 1200, 800
+
+
+def _unit(X):
+    return (X - box_low()) / (box_high() - box_low())
+
+
+@pytest.fixture(scope="module")
+def gp_prior_data():
+    """m_h-like values drawn from a GP in two of the 19 parameters: (X, noisy y, noise-free f)."""
+    X = sample_uniform(N_TRAIN + N_TEST, rng=0)
+    u = torch.tensor(_unit(X)[:, :2])
+    K = torch.exp(-0.5 * torch.cdist(u / 0.25, u / 0.25) ** 2)
+    K += 1e-8 * torch.eye(len(u), dtype=torch.float64)
+    g = torch.Generator().manual_seed(0)
+    draw = torch.randn(2, len(u), generator=g, dtype=torch.float64)
+    f = 120.0 + 2.0 * torch.linalg.cholesky(K) @ draw[0]
+    y = f + 0.2 * draw[1]
+    return X, y.numpy(), f.numpy()
+
+
+@pytest.fixture(scope="module")
+def rbcm_on_gp_prior(gp_prior_data):
+    X, y, _ = gp_prior_data
+    s = RBCM("higgs_mass", n_experts=8, n_iter=100, precision="float64", device="cpu")
+    return s.fit(X[:N_TRAIN], y[:N_TRAIN], progress=False)
+
+
+def _coverage(s, X, truth, k, **settings):
+    old = {name: getattr(s, name) for name in settings}
+    for name, value in settings.items():
+        setattr(s, name, value)
+    pred = s.predict(X)
+    for name, value in old.items():
+        setattr(s, name, value)
+    return np.array(list(coverage(truth, pred.mean, pred.std, k).values()))
+
+
+def test_rbcm_is_near_nominal_on_data_from_a_gp_prior(gp_prior_data, rbcm_on_gp_prior):
+    X, y, _ = gp_prior_data
+    s = rbcm_on_gp_prior
+    # the noise variance is learnt (truth: (0.2 GeV / target scale)^2) within 30 %
+    truth = (0.2 / s.target_transform_.scale) ** 2
+    assert abs(s.fit_info_["hyperparameters"]["noise"] / truth - 1) < 0.3
+    k = np.array([1.0, 2.0, 3.0])
+    nominal = nominal_coverage(k)
+    # 3 binomial standard errors, plus 0.05 for the aggregation itself, which is not exactly
+    # calibrated (Liu et al. 2018, arXiv:1806.00720)
+    tol = 3 * np.sqrt(nominal * (1 - nominal) / N_TEST) + 0.05
+    observed = _coverage(s, X[N_TRAIN:], y[N_TRAIN:], k)
+    assert (np.abs(observed - nominal) < tol).all(), observed
+
+
+def test_latent_rbcm_is_more_confident_than_poe_where_experts_are_informative(
+    gp_prior_data, rbcm_on_gp_prior
+):
+    """beta_k > 1 where an expert's variance is below e^-2 of the prior: for the noise-free
+    function the rBCM bands are narrower than the PoE's, the gPoE's wider: a property of the
+    rules, kept visible here (see surrogates/gp/aggregation.py)."""
+    X, _, f = gp_prior_data
+    k = np.array([1.0])
+    cov = {
+        method: _coverage(rbcm_on_gp_prior, X[N_TRAIN:], f[N_TRAIN:], k,
+                          aggregation=method, include_noise=False)[0]
+        for method in ("rbcm", "poe", "gpoe")
+    }
+    assert cov["rbcm"] < cov["poe"] < nominal_coverage(1.0) < cov["gpoe"], cov
+
+
+def test_latent_predictive_excludes_the_noise(gp_prior_data, rbcm_on_gp_prior):
+    X, _, _ = gp_prior_data
+    s = rbcm_on_gp_prior
+    noisy = s.predict(X[N_TRAIN:]).std
+    s.include_noise = False
+    latent = s.predict(X[N_TRAIN:]).std
+    s.include_noise = True
+    noise = s.fit_info_["hyperparameters"]["noise"] * s.target_transform_.scale**2
+    np.testing.assert_allclose(noisy**2 - latent**2, noise, rtol=1e-8)
+
+
+def _validity_data(n, rng):
+    X = sample_uniform(n, rng=rng)
+    u = _unit(X)
+    score = 2.5 * (np.sin(3 * u[:, 0]) + u[:, 1] - 1.0)
+    labels = np.random.default_rng(rng).uniform(size=n) < norm.cdf(score)
+    return X, labels.astype(float)
+
+
+@pytest.mark.parametrize("with_validation", [True, False])
+def test_validity_probabilities_are_calibrated(with_validation):
+    X, t = _validity_data(1500, rng=1)
+    Xv, tv = _validity_data(500, rng=2)
+    Xt, tt = _validity_data(2000, rng=3)
+    s = get_model_class("rbcm")("validity", expert_size=300, n_iter=40, hyper_batch=2, device="cpu")
+    val = {"X_val": Xv, "y_val": tv} if with_validation else {}
+    pred = s.fit(X, t, progress=False, **val).predict(Xt)
+    p = pred.mean
+    assert ((p >= 0) & (p <= 1)).all() and (pred.std >= 0).all()
+    # reliability: in each of 4 bins of predicted p the observed rate matches the mean p
+    # within 3 binomial standard errors (+ 0.03 for the link's own fit error)
+    bins = np.digitize(p, [0.25, 0.5, 0.75])
+    for b in range(4):
+        sel = bins == b
+        assert sel.sum() > 100
+        se = np.sqrt(p[sel].mean() * (1 - p[sel].mean()) / sel.sum())
+        gap = abs(tt[sel].mean() - p[sel].mean())
+        assert gap < 3 * se + 0.03, (b, tt[sel].mean(), p[sel].mean())
+    brier, brier_constant = np.mean((p - tt) ** 2), np.mean((tt.mean() - tt) ** 2)
+    assert brier < 0.8 * brier_constant
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        {"kernel": "matern52", "partition": "kmeans", "precision": "float64"},
+        {"shared_hyperparameters": False, "aggregation": "gpoe"},
+    ],
+)
+@pytest.mark.parametrize("target", ["validity", "xsec"])
+def test_save_load_round_trip(config, target, tmp_path):
+    X, t = _validity_data(300, rng=4)
+    y = t if target == "validity" else np.exp(_unit(X)[:, 0] * 3)
+    s = RBCM(target, expert_size=60, n_iter=5, device="cpu", **config)
+    s.fit(X[:240], y[:240], X_val=X[240:], y_val=y[240:], progress=False)
+    back = Surrogate.load(s.save(tmp_path / "m"), device="cpu")
+    assert type(back) is RBCM and back.get_config() == s.get_config()
+    assert back.dtype == (torch.float64 if config.get("precision") == "float64" else torch.float32)
+    a, b = s.predict(X[240:]), back.predict(X[240:])
+    np.testing.assert_array_equal(a.mean, b.mean)
+    np.testing.assert_array_equal(a.std, b.std)
+
+
+def test_invalid_configuration_is_rejected():
+    for kwargs, msg in (
+        ({"expert_size": 0}, "expert_size must be an integer >= 1; got 0"),
+        ({"n_experts": 0}, "n_experts must be None or an integer >= 1"),
+        ({"aggregation": "moe"}, "aggregation must be one of rbcm, bcm, poe, gpoe; got 'moe'"),
+        ({"kernel": "rq"}, "kernel must be one of rbf, matern52"),
+        ({"precision": "half"}, "precision must be one of float32, float64"),
+        ({"min_noise": 0.0}, "min_noise must be > 0"),
+        ({"hyper_batch": 4, "shared_hyperparameters": False}, "hyper_batch needs shared"),
+    ):
+        with pytest.raises(ValueError, match=msg):
+            RBCM("higgs_mass", **kwargs)
