@@ -94,7 +94,9 @@ def report(name: str, res: FitResult, folder: Path, truths: dict) -> None:
     ev = "" if res.log_evidence is None else (
         f", ln Z = {res.log_evidence:.2f} +- {res.log_evidence_error:.2f}"
     )
-    print(f"\n== {name}: {res.n_calls} likelihood calls, {res.wall_seconds:.1f} s wall{ev}")
+    rate = res.n_calls / max(res.wall_seconds, 1e-9)
+    print(f"\n== {name}: {res.n_calls} likelihood calls, {res.wall_seconds:.1f} s wall, "
+          f"{rate:.0f} calls/s{ev}")
     print(json.dumps(res.info))
     print(res.summary().to_string(float_format=lambda v: f"{v:.4g}"), flush=True)
 
@@ -137,6 +139,9 @@ def main() -> None:
     p.add_argument("--output", default="runs/fit_benchmark")
     p.add_argument("--budget", default="small", choices=list(MLPEnsemble.budgets))
     p.add_argument("--live-points", type=int, default=400)
+    p.add_argument("--ndraw-min", type=int, default=2000,
+                   help="UltraNest proposals per batch at least: batches of ~100-2000 points "
+                        "instead of 1-10 (UltraNest's 128); 7x faster here on 2 cores")
     p.add_argument("--emcee-steps", type=int, default=1000)
     p.add_argument("--threads", type=int, default=1, help="torch threads (1 avoids contention)")
     p.add_argument("--skip", nargs="*", default=[], choices=["ultranest", "emcee", "softsusy"])
@@ -156,7 +161,7 @@ def main() -> None:
     if "ultranest" not in args.skip:
         prior3 = Prior.around(bench_x, ["M1", "M2", "mu"])
         res = run_ultranest(lik, prior3, out / "ultranest_3p" / "run",
-                            min_num_live_points=args.live_points)
+                            min_num_live_points=args.live_points, ndraw_min=args.ndraw_min)
         report("UltraNest, (M1, M2, mu)", res, out / "ultranest_3p", bench_x)
     if "emcee" not in args.skip:
         prior19 = Prior(list(PARAMETER_NAMES))

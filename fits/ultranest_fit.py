@@ -41,6 +41,8 @@ def run_ultranest(
     dlogz: float = 0.5,
     frac_remain: float = 0.01,
     max_ncalls: int | None = None,
+    ndraw_min: int = 128,
+    ndraw_max: int = 65536,
     resume: bool = True,
     seed: int = 0,
     progress: bool = False,
@@ -63,6 +65,14 @@ def run_ultranest(
         (UltraNest's default 0.01).
     max_ncalls : int, optional
         Stop after this many likelihood calls (counted over all sessions).
+    ndraw_min, ndraw_max : int
+        Bounds of the number of proposals UltraNest draws from its region per batch
+        (UltraNest's defaults 128 and 65536). Proposals outside the transformed ellipsoid
+        are dropped before the likelihood sees them, so with the default ``ndraw_min`` a
+        surrogate is often called on batches of 1-10 points, where its fixed per-call cost
+        dominates; a larger ``ndraw_min`` (e.g. 1000-4000) gives batches of tens to hundreds
+        of points. Points above the threshold that are not needed at once are buffered and
+        used in the next iterations, so few evaluations are wasted.
     resume : bool
         Replay the points stored in ``output_dir``; ``False`` overwrites them.
     seed : int
@@ -78,6 +88,11 @@ def run_ultranest(
     """
     import ultranest
 
+    if not 1 <= int(ndraw_min) <= int(ndraw_max):
+        raise ValueError(
+            f"ndraw_min and ndraw_max must satisfy 1 <= ndraw_min <= ndraw_max; got "
+            f"{ndraw_min}, {ndraw_max}"
+        )
     problem = FitProblem(likelihood, prior)
     problem.probe(seed=seed)
     out = Path(output_dir)
@@ -111,6 +126,8 @@ def run_ultranest(
         log_dir=str(out),
         resume="resume" if resume else "overwrite",
         vectorized=True,
+        ndraw_min=int(ndraw_min),
+        ndraw_max=int(ndraw_max),
     )
     try:
         res = sampler.run(
@@ -143,5 +160,7 @@ def run_ultranest(
             "ess": float(res["ess"]),
             "n_calls_this_session": int(problem.n_calls),
             "min_num_live_points": int(min_num_live_points),
+            "ndraw_min": int(ndraw_min),
+            "ndraw_max": int(ndraw_max),
         },
     )

@@ -17,15 +17,24 @@ from __future__ import annotations
 import logging
 
 import numpy as np
+import pandas as pd
 import pytest
+from scipy.stats import norm
 
-from fits.closure import compare_posteriors, light_chargino_mass, weighted_ks
+from fits.closure import (
+    CHARGINO,
+    compare_posteriors,
+    light_chargino_mass,
+    sparse_surrogate,
+    truth_position,
+    weighted_ks,
+)
 from fits.priors import Prior
+from fits.results import FitResult
 from fits.ultranest_fit import run_ultranest
 from likelihoods import FunctionObservable, GaussianMeasurement
 from surrogates.mlp import MLPEnsemble
 from surrogates.space import PARAMETER_NAMES
-from surrogates.targets import Target
 
 logging.getLogger("ultranest").setLevel(logging.WARNING)
 
@@ -33,8 +42,6 @@ BENCH = dict(
     zip(PARAMETER_NAMES, [500, 600, 2000, 800, 2000, 10] + [0] * 3 + [2000] * 10, strict=True)
 )
 PRIOR = Prior.around(BENCH, {"M2": [100, 1000], "mu": [100, 1000]})
-CHARGINO = Target(name="m_chargino1", column="m_C1", kind="regression", unit="GeV",
-                  transform="standardize", paper_name="analytic")
 
 
 def test_light_chargino_mass_limits():
@@ -78,3 +85,22 @@ def test_surrogate_posterior_closes_on_the_exact_one(surrogate, tmp_path):
     assert (cmp["ci_overlap"] > 0.8).all(), cmp
     dz = abs(exact.log_evidence - fit.log_evidence)
     assert dz < 3 * np.hypot(exact.log_evidence_error, fit.log_evidence_error)
+
+
+def test_truth_position_of_a_known_gaussian():
+    # 20000 equal-weight N(0, 1) draws: the PPI of 1 is Phi(1) = 0.8413 up to its binomial
+    # error sqrt(p (1 - p) / n) = 0.0026, the pull 1 up to ~1/sqrt(n) relative, the 95%
+    # width 2 * 1.96 up to a few percent; 3 lies outside the 95% interval, 1 inside.
+    x = np.random.default_rng(0).normal(size=20000)
+    res = FitResult("test", ["a"], pd.DataFrame({"a": x, "weight": np.full(x.size, 1 / x.size)}))
+    pos = truth_position(res, {"a": 1.0})
+    assert pos.loc["a", "ppi"] == pytest.approx(norm.cdf(1.0), abs=4 * 0.0026)
+    assert pos.loc["a", "pull"] == pytest.approx(1.0, abs=0.03)
+    assert pos.loc["a", "width"] == pytest.approx(2 * norm.ppf(0.975), rel=0.03)
+    assert pos.loc["a", "inside"] and not truth_position(res, {"a": 3.0}).loc["a", "inside"]
+
+
+def test_sparse_surrogate_covers_the_prior_box():
+    sur = sparse_surrogate(PRIOR, 5, seed=0, epochs=2)
+    corners = PRIOR.to_full(np.array([[100.0, 100.0], [1000.0, 1000.0], [100.0, 1000.0]]))
+    assert not sur.predict(corners).outside_domain.any()
