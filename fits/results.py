@@ -116,9 +116,6 @@ class FitResult:
             raise ImportError(
                 "corner plots need the 'corner' package: pip install corner"
             ) from None
-        import matplotlib
-
-        matplotlib.use("Agg", force=False)
         from surrogates.space import PARAMETERS, parameter_index
 
         labels = [PARAMETERS[parameter_index(n)].latex for n in self.parameter_names]

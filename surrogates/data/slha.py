@@ -16,7 +16,7 @@ A row has the columns of ``shared/datasets/pmssm19_softsusy/points.csv.gz`` (see
 - ``xsec_n2c1_fb``: sigma(pp -> chi2^0 chi1^+-) at 13 TeV in fb from MASS 1000023, 1000024
   and blocks NMIX, UMIX, VMIX, by :func:`surrogates.data.xsec.xsec_n2c1` (valid points; NaN
   where that cross section is undefined);
-- ``lsp_pdg``: PDG code of the sparticle (MASS code >= 1000000) of smallest |mass|, the
+- ``lsp_pdg``: PDG code of the sparticle (MASS code >= 1000000) of smallest ``|mass|``, the
   smaller code on a tie (valid points).
 
 SOFTSUSY writes no spectrum (no MASS block) for an invalid point; those files are parsed with

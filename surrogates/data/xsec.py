@@ -55,7 +55,7 @@ __all__ = [
 #: Folder of the packaged LHC SUSY XS WG tables ``n2c1_wino.csv`` and ``n2c1_higgsino.csv``.
 XS_TABLE_DIR = Path(__file__).parent / "xs_tables"
 
-#: Lowest mean mass (|m_N2| + m_C1) / 2 with a cross section, GeV.
+#: Lowest mean mass ``(|m_N2| + m_C1) / 2`` with a cross section, GeV.
 MIN_MASS_GEV = 100.0
 
 #: Lowest wino-plus-higgsino fraction fW + fH with a cross section.
@@ -204,7 +204,7 @@ def xsec_n2c1(
 ) -> np.ndarray:
     """sigma(pp -> chi2^0 chi1^+-, both chargino signs) at 13 TeV, NLO+NLL, fb.
 
-    sigma = (fW + r fH) sigma_wino(m), m = (|m_N2| + m_C1) / 2, with fW, fH of
+    ``sigma = (fW + r fH) sigma_wino(m)``, ``m = (|m_N2| + m_C1) / 2``, with fW, fH of
     :func:`n2c1_composition`, r of :func:`higgsino_wino_ratio` and sigma_wino of
     :func:`sigma_wino` (definition of ``shared/datasets/pmssm19_softsusy/PROVENANCE.md``,
     built on the LHC SUSY Cross Section Working Group 13 TeV tables).
