@@ -33,7 +33,13 @@ surrogate, not the true function, matches the measurement, and the true observab
 posterior misses its measured value.
 
 :func:`closure_fits` runs the same mock measurement with the exact function and with a
-surrogate under several ``uncertainty`` modes of :class:`~likelihoods.GaussianMeasurement`.
+surrogate under several ``uncertainty`` modes of :class:`~likelihoods.GaussianMeasurement`
+(the likelihoods are :func:`closure_terms`); :func:`grid_fit` computes the posterior of one or
+two free parameters by quadrature instead, free of sampling noise. The uncertainty test needs
+a posterior with one peak and a measurement error small against the surrogate's error: one
+free parameter (:math:`M_2` at fixed :math:`\mu`) and a 1 GeV error, where trusting a biased
+surrogate's mean gives a sharp posterior in the wrong place and adding its std in quadrature
+widens it over the truth (tests/test_fits_closure.py, benchmarks/closure_benchmark.py).
 """
 
 from __future__ import annotations
@@ -44,9 +50,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.special import logsumexp
 from scipy.stats import wasserstein_distance
 
 from fits.priors import Prior
+from fits.problem import FitProblem
 from fits.results import FitResult, weighted_quantile
 from fits.ultranest_fit import run_ultranest
 from likelihoods import FunctionObservable, GaussianMeasurement
@@ -59,7 +67,9 @@ __all__ = [
     "M_W",
     "closure_fits",
     "closure_table",
+    "closure_terms",
     "compare_posteriors",
+    "grid_fit",
     "light_chargino_mass",
     "push_forward",
     "sparse_surrogate",
@@ -145,18 +155,20 @@ def sparse_surrogate(
     true_fn: Callable[[np.ndarray], np.ndarray] = light_chargino_mass,
     *,
     epochs: int = 300,
+    n_members: int = 5,
 ) -> MLPEnsemble:
-    """A deliberately unsure surrogate of ``true_fn``: a 5-member MLP ensemble on few points.
+    """A deliberately unsure surrogate of ``true_fn``: an MLP ensemble on few points.
 
-    Trained full-batch on ``n_train`` prior draws (seeded by ``seed``) plus the corners of
-    the prior box, so that its training box is the prior's and no fit point is vetoed as
-    outside the domain. Only for boxes of free parameters (uniform or log-uniform).
+    ``n_members`` networks of 32 x 32 units, trained full-batch on ``n_train`` prior draws
+    (seeded by ``seed``) plus the corners of the prior box, so that its training box is the
+    prior's and no fit point is vetoed as outside the domain. Only for boxes of free
+    parameters (uniform or log-uniform).
     """
     lows = [p.low for p in prior.free]
     highs = [p.high for p in prior.free]
     corners = np.array(np.meshgrid(*zip(lows, highs, strict=True))).reshape(prior.ndim, -1).T
     X = prior.to_full(np.vstack([prior.sample(n_train, seed), corners]))
-    return MLPEnsemble(CHARGINO, hidden=(32, 32), n_members=5, epochs=epochs,
+    return MLPEnsemble(CHARGINO, hidden=(32, 32), n_members=n_members, epochs=epochs,
                        batch_size=len(X), patience=epochs, seed=seed).fit(
         X, true_fn(X), progress=False)
 
@@ -211,6 +223,27 @@ def push_forward(
     return FitResult(**{**result.__dict__, "samples": samples})
 
 
+def closure_terms(
+    true_fn: Callable[[np.ndarray], np.ndarray],
+    surrogate: Any,
+    value: float,
+    error: float,
+    modes: Sequence[str] = ("none", "quadrature"),
+) -> dict[str, GaussianMeasurement]:
+    """The likelihoods of a closure test: the measurement of ``true_fn`` and of ``surrogate``.
+
+    Returns
+    -------
+    dict of str to GaussianMeasurement
+        ``"exact"`` (``true_fn`` as the observable) and one entry per ``uncertainty`` mode of
+        the surrogate (see :func:`closure_fits` for the arguments).
+    """
+    terms = {"exact": GaussianMeasurement("obs", FunctionObservable(true_fn), value, error)}
+    for mode in modes:
+        terms[mode] = GaussianMeasurement("obs", surrogate, value, error, uncertainty=mode)
+    return terms
+
+
 def closure_fits(
     true_fn: Callable[[np.ndarray], np.ndarray],
     surrogate: Any,
@@ -247,16 +280,62 @@ def closure_fits(
         ``"exact"`` and one entry per mode.
     """
     out = Path(output_dir)
-    fits = {
-        "exact": run_ultranest(
-            GaussianMeasurement("obs", FunctionObservable(true_fn), value, error), prior,
-            out / "exact", **sampler_kwargs
-        )
+    return {
+        key: run_ultranest(term, prior, out / key, **sampler_kwargs)
+        for key, term in closure_terms(true_fn, surrogate, value, error, modes).items()
     }
-    for mode in modes:
-        term = GaussianMeasurement("obs", surrogate, value, error, uncertainty=mode)
-        fits[mode] = run_ultranest(term, prior, out / mode, **sampler_kwargs)
-    return fits
+
+
+def grid_fit(likelihood: Any, prior: Prior, n_per_dim: int = 2000) -> FitResult:
+    r"""Posterior and evidence by the midpoint rule on a grid in the prior's unit cube.
+
+    Each of the :math:`N = n^d` cells of the unit cube holds prior mass :math:`1/N`, so with
+    the cell centres :math:`u_j` mapped to :math:`\theta_j` by the prior transform,
+
+    .. math:: Z \approx \frac1N \sum_j L(\theta_j), \qquad w_j = L(\theta_j) / (N Z),
+
+    exact up to the variation of :math:`L` within a cell: a deterministic reference for fits
+    in one or two free parameters, where nested sampling's noise would blur a comparison.
+
+    Parameters
+    ----------
+    likelihood : Combination, Term, or callable
+        Points (n, 19) -> log-likelihoods (n,), as for the samplers.
+    prior : Prior
+    n_per_dim : int
+        Cells per free parameter; the cell width should be well below the posterior width.
+
+    Returns
+    -------
+    FitResult
+        ``sampler="grid"``, one sample per cell with its weight; ``log_evidence`` with
+        ``log_evidence_error=0`` (no sampling error; the quadrature error is not estimated).
+
+    Raises
+    ------
+    ValueError
+        If the grid would exceed 10**7 cells or the likelihood is ``-inf`` everywhere.
+    """
+    n = int(n_per_dim)
+    if n < 2 or n**prior.ndim > 10**7:
+        raise ValueError(
+            f"n_per_dim must be >= 2 with n_per_dim**ndim <= 10**7 cells; got {n_per_dim!r} "
+            f"for {prior.ndim} free parameters"
+        )
+    problem = FitProblem(likelihood, prior)
+    mids = (np.arange(n) + 0.5) / n
+    u = np.stack(np.meshgrid(*[mids] * prior.ndim, indexing="ij"), -1).reshape(-1, prior.ndim)
+    theta = prior.transform(u)
+    logl = problem.log_likelihood(theta)
+    if not np.isfinite(logl).any():
+        raise ValueError(f"the likelihood is -inf on all {len(logl)} grid cells")
+    log_z = logsumexp(logl) - np.log(len(logl))
+    samples = pd.DataFrame(theta, columns=prior.names)
+    samples["weight"] = np.exp(logl - log_z) / len(logl)
+    samples["logl"] = logl
+    samples = pd.concat([samples, problem.per_term(theta)], axis=1)
+    return FitResult(sampler="grid", parameter_names=prior.names, samples=samples,
+                     log_evidence=float(log_z), log_evidence_error=0.0, n_calls=len(logl))
 
 
 def closure_table(
