@@ -13,15 +13,6 @@ from surrogates.data import features, labels
 from surrogates.registry import get_model_class
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    """These problems are tiny: OpenMP threads only add synchronisation overhead (3x here)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def _fit(split, target, **config):
     model = BNNEnsemble(target, **{**BNNEnsemble.budgets["tiny"], **config})
     return model.fit(features(split.train), labels(split.train, target),

@@ -20,15 +20,6 @@ from surrogates.bnn.posterior import BNNPosterior, ParameterLayout
 from surrogates.data import features, labels
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    """These problems are tiny: OpenMP threads only add synchronisation overhead (3x here)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def _bonferroni(n_tests: int, alpha: float = 1e-3) -> float:
     """Two-sided z threshold for ``n_tests`` comparisons at family-wise level ``alpha``."""
     return float(stats.norm.isf(alpha / (2 * n_tests)))
