@@ -26,7 +26,14 @@ import pandas as pd
 
 from surrogates.validation import check_features
 
-__all__ = ["OUTSIDE_POLICIES", "Term", "TermOutput", "check_choice", "check_positive"]
+__all__ = [
+    "OUTSIDE_POLICIES",
+    "Term",
+    "TermOutput",
+    "check_choice",
+    "check_observable",
+    "check_positive",
+]
 
 OUTSIDE_POLICIES = ("reject", "flag")
 
@@ -36,6 +43,13 @@ def check_choice(name: str, value: Any, choices: tuple[str, ...]) -> str:
     if value not in choices:
         raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}; got {value!r}")
     return value
+
+
+def check_observable(term: str, role: str, observable: Any) -> Any:
+    """Return ``observable`` if it has a ``predict(X)`` method, else raise a ``ValueError``."""
+    if not hasattr(observable, "predict"):
+        raise ValueError(f"term {term!r}: the {role} must have a predict(X) method")
+    return observable
 
 
 def check_positive(name: str, value: Any, *, allow_zero: bool = False) -> float:

@@ -42,7 +42,7 @@ from typing import Any
 import numpy as np
 from scipy.special import logsumexp, xlogy
 
-from likelihoods.base import Term, TermOutput, check_choice, check_positive
+from likelihoods.base import Term, TermOutput, check_choice, check_observable, check_positive
 from likelihoods.observable import ObservablePrediction, predict_observable
 
 __all__ = [
@@ -214,9 +214,7 @@ class SignalRegion(Term):
         n_nodes: int = 24,
     ) -> None:
         super().__init__(name, outside=outside)
-        if not hasattr(observable, "predict"):
-            raise ValueError(f"term {name!r}: the observable must have a predict(X) method")
-        self.observable = observable
+        self.observable = check_observable(name, "observable", observable)
         if int(n_observed) != n_observed or n_observed < 0:
             raise ValueError(f"n_observed must be an integer >= 0; got {n_observed!r}")
         self.n_observed = int(n_observed)

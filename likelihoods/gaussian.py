@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 from scipy.special import logsumexp
 
-from likelihoods.base import Term, TermOutput, check_choice, check_positive
+from likelihoods.base import Term, TermOutput, check_choice, check_observable, check_positive
 from likelihoods.observable import predict_observable
 
 __all__ = ["GaussianMeasurement"]
@@ -77,9 +77,7 @@ class GaussianMeasurement(Term):
         outside: str = "reject",
     ) -> None:
         super().__init__(name, outside=outside)
-        if not hasattr(observable, "predict"):
-            raise ValueError(f"term {name!r}: the observable must have a predict(X) method")
-        self.observable = observable
+        self.observable = check_observable(name, "observable", observable)
         self.value = float(value)
         if not np.isfinite(self.value):
             raise ValueError(f"term {name!r}: value must be finite; got {value!r}")

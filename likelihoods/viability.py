@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from likelihoods.base import Term, TermOutput, check_choice, check_positive
+from likelihoods.base import Term, TermOutput, check_choice, check_observable, check_positive
 from likelihoods.observable import predict_observable
 
 __all__ = ["Viability"]
@@ -53,9 +53,7 @@ class Viability(Term):
         outside: str = "reject",
     ) -> None:
         super().__init__(name, outside=outside)
-        if not hasattr(classifier, "predict"):
-            raise ValueError(f"term {name!r}: the classifier must have a predict(X) method")
-        self.classifier = classifier
+        self.classifier = check_observable(name, "classifier", classifier)
         self.mode = check_choice("mode", mode, ("multiply", "cut"))
         self.threshold = float(threshold)
         if not 0 < self.threshold < 1:

@@ -21,6 +21,7 @@ from surrogates.base import MemberOutput, Surrogate
 from surrogates.nn import BatchedMLP
 from surrogates.space import N_PARAMETERS
 from surrogates.targets import Target
+from surrogates.validation import check_integers
 
 __all__ = ["MLPEnsemble"]
 
@@ -82,14 +83,12 @@ class MLPEnsemble(Surrogate):
         device: str | None = None,
     ) -> None:
         super().__init__(target, seed=seed, device=device)
-        for name, value, low in (
+        check_integers(
             ("n_members", n_members, 1),
             ("epochs", epochs, 1),
             ("batch_size", batch_size, 1),
             ("patience", patience, 1),
-        ):
-            if int(value) < low:
-                raise ValueError(f"{name} must be an integer >= {low}; got {value!r}")
+        )
         if not lr > 0:
             raise ValueError(f"lr must be > 0; got {lr!r}")
         self.hidden = tuple(int(h) for h in hidden)

@@ -7,6 +7,7 @@ range and the value found.
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +17,7 @@ import pandas as pd
 from surrogates.space import N_PARAMETERS, PARAMETER_NAMES, PARAMETERS
 from surrogates.targets import Target
 
-__all__ = ["check_features", "check_target", "Domain", "OutsideDomainError"]
+__all__ = ["check_features", "check_integers", "check_target", "Domain", "OutsideDomainError"]
 
 
 class OutsideDomainError(ValueError):
@@ -76,6 +77,25 @@ def check_features(X: Any, name: str = "X") -> np.ndarray:
             f"or inf (first at row {rows[0]})"
         )
     return arr
+
+
+def check_integers(*options: tuple[str, Any, int], allow_none: bool = False) -> None:
+    """Check configuration options ``(name, value, low)``: each must be an integer >= ``low``.
+
+    ``2.0`` passes, ``2.5`` does not; with ``allow_none``, ``None`` (an option left unset)
+    passes too.
+
+    Raises
+    ------
+    ValueError
+        Naming the first offending option, its bound and its value.
+    """
+    for name, value, low in options:
+        if value is None and allow_none:
+            continue
+        if not isinstance(value, numbers.Real) or int(value) != value or value < low:
+            what = "None or an integer" if allow_none else "an integer"
+            raise ValueError(f"{name} must be {what} >= {low}; got {value!r}")
 
 
 def check_target(y: Any, target: Target, n_points: int, name: str = "y") -> np.ndarray:

@@ -18,6 +18,7 @@ from surrogates.bnn.prior import WeightPrior
 from surrogates.nn import ACTIVATIONS, batched_mlp_forward
 from surrogates.space import N_PARAMETERS
 from surrogates.targets import Target
+from surrogates.validation import check_integers
 
 __all__ = ["BNNEnsemble"]
 
@@ -163,15 +164,13 @@ class BNNEnsemble(Surrogate):
         device: str | None = None,
     ) -> None:
         super().__init__(target, seed=seed, device=device)
-        for name, value, low in (
+        check_integers(
             ("n_chains", n_chains, 1), ("n_burnin", n_burnin, 0), ("n_samples", n_samples, 1),
             ("thin", thin, 1), ("n_leapfrog", n_leapfrog, 1),
             ("pretrain_epochs", pretrain_epochs, 0),
             ("pretrain_batch_size", pretrain_batch_size, 1),
             ("n_diagnostic_points", n_diagnostic_points, 1),
-        ):
-            if int(value) != value or value < low:
-                raise ValueError(f"{name} must be an integer >= {low}; got {value!r}")
+        )
         for name, value in (("noise_shape", noise_shape), ("noise_rate", noise_rate),
                             *((("noise_sigma", noise_sigma),) if noise_sigma is not None else ())):
             if not value > 0:

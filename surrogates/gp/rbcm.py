@@ -13,6 +13,7 @@ from surrogates.gp.aggregation import AGGREGATIONS, aggregate
 from surrogates.gp.classifier import fit_probit_link, probit_link_moments
 from surrogates.gp.experts import KERNELS, PARTITIONS, BatchedExperts, partition
 from surrogates.targets import Target
+from surrogates.validation import check_integers
 
 __all__ = ["RBCM"]
 
@@ -118,13 +119,13 @@ class RBCM(Surrogate):
         device: str | None = None,
     ) -> None:
         super().__init__(target, seed=seed, device=device)
-        for name, value in (("expert_size", expert_size), ("n_iter", n_iter),
-                            ("max_jitter_tries", max_jitter_tries)):
-            if int(value) < 1:
-                raise ValueError(f"{name} must be an integer >= 1; got {value!r}")
-        for name, value in (("n_experts", n_experts), ("hyper_batch", hyper_batch)):
-            if value is not None and int(value) < 1:
-                raise ValueError(f"{name} must be None or an integer >= 1; got {value!r}")
+        check_integers(
+            ("expert_size", expert_size, 1), ("n_iter", n_iter, 1),
+            ("max_jitter_tries", max_jitter_tries, 1),
+        )
+        check_integers(
+            ("n_experts", n_experts, 1), ("hyper_batch", hyper_batch, 1), allow_none=True
+        )
         if hyper_batch is not None and not shared_hyperparameters:
             raise ValueError("hyper_batch needs shared_hyperparameters=True")
         for name, value, allowed in (("partition", partition, PARTITIONS),
