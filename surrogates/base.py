@@ -1,11 +1,12 @@
 """The ``Surrogate`` interface (fit / predict / save / load) shared by every model family.
 
-A surrogate learns one :class:`~surrogates.targets.Target` as a function of the 19 pMSSM
-parameters. The base class owns everything that is common to all families, once: input
-validation, the training domain, input standardisation, the target transform and its exact
-inverse, chunked prediction and the versioned file format. A family implements four hooks
-(:meth:`Surrogate._fit`, :meth:`Surrogate._predict_model_space`,
-:meth:`Surrogate._state_tensors`, :meth:`Surrogate._load_state`) on tensors in model space.
+A surrogate learns one :class:`~surrogates.targets.Target` as a function of the parameters of
+a :class:`~surrogates.space.ParameterSpace` (the 19 pMSSM parameters by default). The base
+class owns everything that is common to all families, once: input validation, the training
+domain, input standardisation, the target transform and its exact inverse, chunked prediction
+and the versioned file format. A family implements four hooks (:meth:`Surrogate._fit`,
+:meth:`Surrogate._predict_model_space`, :meth:`Surrogate._state_tensors`,
+:meth:`Surrogate._load_state`) on tensors in model space.
 
 Saved models are a folder with ``metadata.json`` (target, transforms, training box, parameter
 box, configuration, library and format versions) and ``tensors.safetensors``; loading never
@@ -29,8 +30,8 @@ from safetensors.torch import load_file, save_file
 
 from surrogates._version import __version__
 from surrogates.device import resolve_device
-from surrogates.space import PARAMETERS
-from surrogates.targets import Target, get_target
+from surrogates.space import PMSSM19, ParameterSpace
+from surrogates.targets import TARGETS, Target, get_target
 from surrogates.transforms import InputScaler, TargetTransform
 from surrogates.validation import Domain, OutsideDomainError, check_features, check_target
 
@@ -107,7 +108,10 @@ class Surrogate(ABC):
     Parameters
     ----------
     target : str or Target
-        ``"validity"``, ``"higgs_mass"`` or ``"xsec"``.
+        ``"validity"``, ``"higgs_mass"`` or ``"xsec"``, or a :class:`~surrogates.targets.Target`
+        of one's own (e.g. an observable of an analytic benchmark).
+    space : ParameterSpace, optional
+        The input parameters; the pMSSM-19 space by default.
     seed : int
         Seed of every random choice made by :meth:`fit`.
     device : str or torch.device, optional
@@ -121,8 +125,16 @@ class Surrogate(ABC):
     #: Points per chunk in :meth:`predict`.
     predict_chunk_size: ClassVar[int] = 65536
 
-    def __init__(self, target: str | Target, *, seed: int = 0, device: str | None = None) -> None:
+    def __init__(
+        self,
+        target: str | Target,
+        *,
+        space: ParameterSpace | None = None,
+        seed: int = 0,
+        device: str | None = None,
+    ) -> None:
         self.target = get_target(target)
+        self.space = PMSSM19 if space is None else space
         self.seed = int(seed)
         self.device = resolve_device(device)
         self.input_scaler_: InputScaler | None = None
@@ -144,11 +156,11 @@ class Surrogate(ABC):
         val: tuple[torch.Tensor, torch.Tensor] | None,
         progress: bool,
     ) -> None:
-        """Train on model-space inputs ``X`` (n, 19) and targets ``z`` (n,)."""
+        """Train on model-space inputs ``X`` (n, n_dim) and targets ``z`` (n,)."""
 
     @abstractmethod
     def _predict_model_space(self, X: torch.Tensor) -> MemberOutput | GaussianOutput:
-        """Predict for model-space inputs ``X`` (n, 19); called under ``torch.no_grad``."""
+        """Predict for model-space inputs ``X`` (n, n_dim); called under ``torch.no_grad``."""
 
     @abstractmethod
     def _state_tensors(self) -> dict[str, torch.Tensor]:
@@ -164,11 +176,11 @@ class Surrogate(ABC):
 
     # ------------------------------------------------------------ public API
     def get_config(self) -> dict[str, Any]:
-        """Constructor arguments (except ``target`` and ``device``) as JSON-friendly values."""
+        """Constructor arguments (except ``target``, ``space`` and ``device``) as JSON values."""
         names = [
             p
             for p in inspect.signature(type(self).__init__).parameters
-            if p not in ("self", "target", "device")
+            if p not in ("self", "target", "space", "device")
         ]
         return {n: _jsonable(getattr(self, n)) for n in names}
 
@@ -194,8 +206,8 @@ class Surrogate(ABC):
 
         Parameters
         ----------
-        X : DataFrame or ndarray of shape (n_points, 19)
-            pMSSM-19 points (GeV; tan beta dimensionless).
+        X : DataFrame or ndarray of shape (n_points, n_dim)
+            Points of :attr:`space` (pMSSM-19: GeV, tan beta dimensionless).
         y : array-like of shape (n_points,)
             Target values in target units (labels 0/1 for the classifier).
         X_val, y_val : optional
@@ -207,7 +219,7 @@ class Surrogate(ABC):
         -------
         self
         """
-        Xa = check_features(X)
+        Xa = check_features(X, space=self.space)
         ya = check_target(y, self.target, Xa.shape[0])
         if (X_val is None) != (y_val is None):
             raise ValueError("give both X_val and y_val, or neither")
@@ -216,7 +228,7 @@ class Surrogate(ABC):
         self.target_transform_ = TargetTransform(self.target.transform).fit(ya)
         val = None
         if X_val is not None:
-            Xv = check_features(X_val, name="X_val")
+            Xv = check_features(X_val, name="X_val", space=self.space)
             yv = check_target(y_val, self.target, Xv.shape[0], name="y_val")
             val = (self._inputs(Xv), self._targets(yv))
         torch.manual_seed(self.seed)
@@ -232,7 +244,7 @@ class Surrogate(ABC):
 
         Parameters
         ----------
-        X : DataFrame or ndarray of shape (n_points, 19)
+        X : DataFrame or ndarray of shape (n_points, n_dim)
         strict : bool
             Raise :class:`~surrogates.validation.OutsideDomainError` for points outside the
             training box instead of flagging them in ``Prediction.outside_domain``.
@@ -242,12 +254,12 @@ class Surrogate(ABC):
         Prediction
         """
         self._check_fitted()
-        Xa = check_features(X)
+        Xa = check_features(X, space=self.space)
         outside = self.domain_.outside(Xa)
         if strict and outside.any():
             raise OutsideDomainError(
                 f"{int(outside.sum())} of {len(outside)} point(s) lie outside the training box:\n"
-                + self.domain_.describe_outside(Xa)
+                + self.domain_.describe_outside(Xa, self.space)
             )
         out = self._predict_chunked(self._inputs(Xa))
         tt = self.target_transform_
@@ -304,11 +316,13 @@ class Surrogate(ABC):
             "library_version": __version__,
             "model": self.model_name,
             "target": self.target.name,
+            "target_definition": self.target.to_dict(),
             "config": self.get_config(),
             "input_scaler": self.input_scaler_.to_dict(),
             "target_transform": self.target_transform_.to_dict(),
             "domain": self.domain_.to_dict(),
-            "parameter_box": {p.name: [p.low, p.high, p.unit] for p in PARAMETERS},
+            "space": self.space.name,
+            "parameter_box": self.space.to_dict(),
             "fit_info": _jsonable(self.fit_info_),
             "state": self._state_json(),
         }
@@ -326,7 +340,7 @@ class Surrogate(ABC):
         ------
         ValueError
             If the folder holds no saved surrogate, was written in another format version,
-            for other parameters, or by another family than ``cls``.
+            or by another family than ``cls``.
         """
         from surrogates.registry import get_model_class
 
@@ -350,14 +364,15 @@ class Surrogate(ABC):
                 f"{__version__} (same format version {FORMAT_VERSION})",
                 stacklevel=2,
             )
-        if list(meta["parameter_box"]) != [p.name for p in PARAMETERS]:
-            raise ValueError(
-                f"{path} was trained on other parameters: {list(meta['parameter_box'])}"
-            )
+        space = ParameterSpace.from_dict(meta["parameter_box"], meta.get("space", "custom"))
+        if space == PMSSM19:
+            space = PMSSM19
+        definition = meta.get("target_definition")
+        target = TARGETS[meta["target"]] if definition is None else Target.from_dict(definition)
         klass = get_model_class(meta["model"])
         if not issubclass(klass, cls):
             raise ValueError(f"{path} holds a {klass.__name__}, not a {cls.__name__}")
-        obj = klass(meta["target"], device=device, **meta["config"])
+        obj = klass(target, space=space, device=device, **meta["config"])
         obj.input_scaler_ = InputScaler.from_dict(meta["input_scaler"])
         obj.target_transform_ = TargetTransform.from_dict(meta["target_transform"])
         obj.domain_ = Domain.from_dict(meta["domain"])

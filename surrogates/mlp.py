@@ -19,7 +19,7 @@ from tqdm.auto import tqdm
 
 from surrogates.base import MemberOutput, Surrogate
 from surrogates.nn import BatchedMLP
-from surrogates.space import N_PARAMETERS
+from surrogates.space import ParameterSpace
 from surrogates.targets import Target
 from surrogates.validation import check_integers
 
@@ -56,6 +56,8 @@ class MLPEnsemble(Surrogate):
     patience : int
         Stop when no member's validation loss improved for this many epochs; each member
         keeps its best-validation weights. Without validation data the last epoch is kept.
+    space : ParameterSpace, optional
+        Input parameters (default: the pMSSM-19 space).
     seed : int
     device : str, optional
     """
@@ -79,10 +81,11 @@ class MLPEnsemble(Surrogate):
         lr: float = 3e-3,
         weight_decay: float = 0.0,
         patience: int = 10,
+        space: ParameterSpace | None = None,
         seed: int = 0,
         device: str | None = None,
     ) -> None:
-        super().__init__(target, seed=seed, device=device)
+        super().__init__(target, space=space, seed=seed, device=device)
         check_integers(
             ("n_members", n_members, 1),
             ("epochs", epochs, 1),
@@ -102,7 +105,7 @@ class MLPEnsemble(Surrogate):
         self.net_ = self._new_net()
 
     def _new_net(self) -> BatchedMLP:
-        return BatchedMLP(self.n_members, N_PARAMETERS, self.hidden, 1, self.activation).to(
+        return BatchedMLP(self.n_members, self.space.n_dim, self.hidden, 1, self.activation).to(
             self.device
         )
 

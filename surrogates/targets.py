@@ -56,6 +56,19 @@ class Target:
     requires_valid: bool = True
     latex: str = ""
 
+    def to_dict(self) -> dict[str, object]:
+        """JSON-serialisable definition (infinite window edges are written as strings)."""
+        state = dict(self.__dict__)
+        state["low"], state["high"] = repr(self.low), repr(self.high)
+        return state
+
+    @classmethod
+    def from_dict(cls, state: dict[str, object]) -> Target:
+        """Inverse of :meth:`to_dict`."""
+        state = dict(state)
+        state["low"], state["high"] = float(state["low"]), float(state["high"])
+        return cls(**state)
+
     @property
     def is_classifier(self) -> bool:
         """True for the validity classifier."""

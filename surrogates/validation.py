@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from surrogates.space import N_PARAMETERS, PARAMETER_NAMES, PARAMETERS
+from surrogates.space import PMSSM19, ParameterSpace
 from surrogates.targets import Target
 
 __all__ = ["check_features", "check_integers", "check_target", "Domain", "OutsideDomainError"]
@@ -24,21 +24,23 @@ class OutsideDomainError(ValueError):
     """Raised by ``predict(..., strict=True)`` for points outside the training box."""
 
 
-def _unit(i: int) -> str:
-    unit = PARAMETERS[i].unit
+def _unit(space: ParameterSpace, i: int) -> str:
+    unit = space.parameters[i].unit
     return f" {unit}" if unit else ""
 
 
-def check_features(X: Any, name: str = "X") -> np.ndarray:
-    """Return the pMSSM-19 inputs as a float64 array of shape (n_points, 19).
+def check_features(X: Any, name: str = "X", space: ParameterSpace = PMSSM19) -> np.ndarray:
+    """Return the inputs as a float64 array of shape (n_points, n_dim).
 
     Parameters
     ----------
     X : DataFrame or array-like
-        A DataFrame with the 19 parameter columns (any order; other columns are ignored), or
-        an array of shape (n_points, 19) in the order of :data:`surrogates.space.PARAMETER_NAMES`.
+        A DataFrame with the parameter columns of ``space`` (any order; other columns are
+        ignored), or an array of shape (n_points, n_dim) in the order of ``space.names``.
     name : str
         Name of the argument, used in error messages.
+    space : ParameterSpace
+        The parameters expected; the pMSSM-19 space by default.
 
     Raises
     ------
@@ -47,13 +49,13 @@ def check_features(X: Any, name: str = "X") -> np.ndarray:
         or no rows.
     """
     if isinstance(X, pd.DataFrame):
-        missing = [c for c in PARAMETER_NAMES if c not in X.columns]
+        missing = [c for c in space.names if c not in X.columns]
         if missing:
             raise ValueError(
-                f"{name} is missing the pMSSM-19 column(s) {', '.join(missing)}; "
-                f"expected all of {', '.join(PARAMETER_NAMES)}"
+                f"{name} is missing the {space.name} column(s) {', '.join(missing)}; "
+                f"expected all of {', '.join(space.names)}"
             )
-        X = X.loc[:, list(PARAMETER_NAMES)]
+        X = X.loc[:, list(space.names)]
         non_numeric = [c for c in X.columns if not pd.api.types.is_numeric_dtype(X[c])]
         if non_numeric:
             raise ValueError(f"{name} column(s) {', '.join(non_numeric)} are not numeric")
@@ -61,10 +63,10 @@ def check_features(X: Any, name: str = "X") -> np.ndarray:
         arr = np.asarray(X, dtype=np.float64)
     except (TypeError, ValueError) as err:
         raise ValueError(f"{name} could not be read as numbers: {err}") from None
-    if arr.ndim != 2 or arr.shape[1] != N_PARAMETERS:
+    if arr.ndim != 2 or arr.shape[1] != space.n_dim:
         raise ValueError(
-            f"{name} has shape {arr.shape}; expected (n_points, {N_PARAMETERS}) with columns "
-            f"{', '.join(PARAMETER_NAMES)}, or a DataFrame with those columns"
+            f"{name} has shape {arr.shape}; expected (n_points, {space.n_dim}) with columns "
+            f"{', '.join(space.names)}, or a DataFrame with those columns"
         )
     if arr.shape[0] == 0:
         raise ValueError(f"{name} has no rows")
@@ -73,7 +75,7 @@ def check_features(X: Any, name: str = "X") -> np.ndarray:
         col = int(np.argmax(bad.any(axis=0)))
         rows = np.flatnonzero(bad[:, col])
         raise ValueError(
-            f"{name} column {PARAMETER_NAMES[col]!r} (index {col}): {rows.size} row(s) are NaN "
+            f"{name} column {space.names[col]!r} (index {col}): {rows.size} row(s) are NaN "
             f"or inf (first at row {rows[0]})"
         )
     return arr
@@ -135,7 +137,7 @@ class Domain:
 
     Attributes
     ----------
-    low, high : ndarray of shape (19,)
+    low, high : ndarray of shape (n_dim,)
         Per-parameter minimum and maximum of the training inputs, in each parameter's unit.
     """
 
@@ -144,19 +146,19 @@ class Domain:
 
     @classmethod
     def from_data(cls, X: np.ndarray) -> Domain:
-        """Bounding box of ``X`` of shape (n_points, 19)."""
+        """Bounding box of ``X`` of shape (n_points, n_dim)."""
         return cls(low=X.min(axis=0), high=X.max(axis=0))
 
     def outside(self, X: np.ndarray) -> np.ndarray:
         """Boolean mask of shape (n_points,): True where any parameter leaves the box."""
         return ((X < self.low) | (X > self.high)).any(axis=1)
 
-    def describe_outside(self, X: np.ndarray) -> str:
-        """One line per offending column, e.g.
+    def describe_outside(self, X: np.ndarray, space: ParameterSpace = PMSSM19) -> str:
+        """One line per offending column of ``space``, e.g.
         ``column 'mqL3' (index 14): 3 rows outside the training box [0, 4000] GeV; min -12.5``.
         """
         lines = []
-        for i, pname in enumerate(PARAMETER_NAMES):
+        for i, pname in enumerate(space.names):
             below, above = X[:, i] < self.low[i], X[:, i] > self.high[i]
             n = int((below | above).sum())
             if n:
@@ -167,7 +169,7 @@ class Domain:
                     extremes.append(f"max {X[above, i].max():g}")
                 lines.append(
                     f"column {pname!r} (index {i}): {n} row(s) outside the training box "
-                    f"[{self.low[i]:g}, {self.high[i]:g}]{_unit(i)}; {', '.join(extremes)}"
+                    f"[{self.low[i]:g}, {self.high[i]:g}]{_unit(space, i)}; {', '.join(extremes)}"
                 )
         return "\n".join(lines)
 

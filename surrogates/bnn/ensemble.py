@@ -16,7 +16,7 @@ from surrogates.bnn.posterior import BNNPosterior, ParameterLayout
 from surrogates.bnn.pretrain import pretrain
 from surrogates.bnn.prior import WeightPrior
 from surrogates.nn import ACTIVATIONS, batched_mlp_forward
-from surrogates.space import N_PARAMETERS
+from surrogates.space import ParameterSpace
 from surrogates.targets import Target
 from surrogates.validation import check_integers
 
@@ -121,6 +121,8 @@ class BNNEnsemble(Surrogate):
         smaller (classifier).
     n_diagnostic_points : int
         Held-out points (validation data, else training) for R-hat and ESS.
+    space : ParameterSpace, optional
+        Input parameters (default: the pMSSM-19 space).
     seed : int
     device : str, optional
     """
@@ -160,10 +162,11 @@ class BNNEnsemble(Surrogate):
         pretrain_batch_size: int = 256,
         pretrain_lrs: Sequence[float] | None = None,
         n_diagnostic_points: int = 64,
+        space: ParameterSpace | None = None,
         seed: int = 0,
         device: str | None = None,
     ) -> None:
-        super().__init__(target, seed=seed, device=device)
+        super().__init__(target, space=space, seed=seed, device=device)
         check_integers(
             ("n_chains", n_chains, 1), ("n_burnin", n_burnin, 0), ("n_samples", n_samples, 1),
             ("thin", thin, 1), ("n_leapfrog", n_leapfrog, 1),
@@ -214,7 +217,7 @@ class BNNEnsemble(Surrogate):
         self.pretrain_lrs = None if pretrain_lrs is None else tuple(float(x) for x in pretrain_lrs)
         self.n_diagnostic_points = int(n_diagnostic_points)
         self.layout = ParameterLayout.for_network(
-            N_PARAMETERS, self.hidden, sample_scales=self.weight_prior.samples_scales,
+            self.space.n_dim, self.hidden, sample_scales=self.weight_prior.samples_scales,
             sample_noise=not self.target.is_classifier and self.noise_sigma is None,
         )
         self.members_: torch.Tensor | None = None

@@ -12,6 +12,7 @@ from surrogates.base import GaussianOutput, Surrogate
 from surrogates.gp.aggregation import AGGREGATIONS, aggregate
 from surrogates.gp.classifier import fit_probit_link, probit_link_moments
 from surrogates.gp.experts import KERNELS, PARTITIONS, BatchedExperts, partition
+from surrogates.space import ParameterSpace
 from surrogates.targets import Target
 from surrogates.validation import check_integers
 
@@ -85,6 +86,8 @@ class RBCM(Surrogate):
         :class:`~surrogates.gp.experts.CholeskyError`.
     predict_memory_mb : float
         Memory budget of the per-chunk intermediates in prediction.
+    space : ParameterSpace, optional
+        Input parameters (default: the pMSSM-19 space).
     seed : int
     device : str, optional
     """
@@ -115,10 +118,11 @@ class RBCM(Surrogate):
         precision: str = "float32",
         max_jitter_tries: int = 6,
         predict_memory_mb: float = 256.0,
+        space: ParameterSpace | None = None,
         seed: int = 0,
         device: str | None = None,
     ) -> None:
-        super().__init__(target, seed=seed, device=device)
+        super().__init__(target, space=space, seed=seed, device=device)
         check_integers(
             ("expert_size", expert_size, 1), ("n_iter", n_iter, 1),
             ("max_jitter_tries", max_jitter_tries, 1),
