@@ -228,9 +228,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=_cmd_compare)
 
-    from fits.cli import add_fit_parser  # the application layer may import fits
+    from fits.cli import add_fit_parser, add_scan_parser  # the application layer imports fits
 
     add_fit_parser(sub)
+    add_scan_parser(sub)
     return parser
 
 

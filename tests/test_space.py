@@ -49,3 +49,30 @@ def test_parameter_index():
     assert parameter_index("tanb") == 5
     with pytest.raises(ValueError, match="unknown parameter 'tan_beta'"):
         parameter_index("tan_beta")
+
+
+# ---------------------------------------------------------------- ParameterSpace
+from surrogates.space import PMSSM19, Parameter, ParameterSpace  # noqa: E402
+
+
+def test_parameter_space_box_roundtrip_and_subspace():
+    space = ParameterSpace.box([0.0, -1.0], [2.0, 1.0], name="square")
+    assert space.names == ("x1", "x2") and space.n_dim == 2
+    X = space.sample_uniform(500, rng=3)
+    assert space.contains(X).all()
+    np.testing.assert_allclose(space.unit_cube_transform(space.to_unit_cube(X)), X)
+    assert ParameterSpace.from_dict(space.to_dict(), "square") == space
+    sub = PMSSM19.subspace(["At", "tanb"])
+    assert sub.names == ("At", "tanb")
+    np.testing.assert_array_equal(sub.low, [-7000.0, 1.0])
+    with pytest.raises(ValueError, match="unknown parameter 'A_t'"):
+        PMSSM19.subspace(["A_t"])
+
+
+def test_parameter_space_rejects_bad_boxes():
+    with pytest.raises(ValueError, match="repeated: x"):
+        ParameterSpace([Parameter("x", 0, 1), Parameter("x", 0, 2)])
+    with pytest.raises(ValueError, match="finite low < high"):
+        Parameter("x", 1.0, 1.0)
+    with pytest.raises(ValueError, match="at least one parameter"):
+        ParameterSpace([])

@@ -79,6 +79,12 @@ class RBCM(Surrogate):
         (sigma scaling, Laves et al., MELBA 2021, arXiv:2104.12376). Random-partition
         rBCMs are over-confident when the experts are small (Liu et al., ICML 2018,
         arXiv:1806.00720); the scale found is in ``fit_info_["variance_scale"]``.
+    warm_start : bool
+        When :meth:`fit` runs again (an active-learning scan retraining on more points), start
+        the hyper-parameters from the previous fit and take ``n_iter_warm`` Adam steps
+        instead of ``n_iter``. Needs shared hyper-parameters.
+    n_iter_warm : int
+        Adam steps of a warm-started fit.
     precision : {"float32", "float64"}
         Floating-point type of all model-space tensors.
     max_jitter_tries : int
@@ -115,6 +121,8 @@ class RBCM(Surrogate):
         min_noise: float = 1e-4,
         include_noise: bool = True,
         calibrate_variance: bool = True,
+        warm_start: bool = False,
+        n_iter_warm: int = 25,
         precision: str = "float32",
         max_jitter_tries: int = 6,
         predict_memory_mb: float = 256.0,
@@ -125,7 +133,7 @@ class RBCM(Surrogate):
         super().__init__(target, space=space, seed=seed, device=device)
         check_integers(
             ("expert_size", expert_size, 1), ("n_iter", n_iter, 1),
-            ("max_jitter_tries", max_jitter_tries, 1),
+            ("max_jitter_tries", max_jitter_tries, 1), ("n_iter_warm", n_iter_warm, 1),
         )
         check_integers(
             ("n_experts", n_experts, 1), ("hyper_batch", hyper_batch, 1), allow_none=True
@@ -154,6 +162,8 @@ class RBCM(Surrogate):
         self.min_noise = float(min_noise)
         self.include_noise = bool(include_noise)
         self.calibrate_variance = bool(calibrate_variance)
+        self.warm_start = bool(warm_start)
+        self.n_iter_warm = int(n_iter_warm)
         self.precision = precision
         self.max_jitter_tries = int(max_jitter_tries)
         self.predict_memory_mb = float(predict_memory_mb)
@@ -181,12 +191,17 @@ class RBCM(Surrogate):
         index, mask = partition(X.cpu().numpy(), n_experts, self.partition, self.seed)
         index = torch.as_tensor(index, device=self.device)
         mask = torch.as_tensor(mask, device=self.device)
+        previous = self.experts_
         self.experts_ = self._new_experts(X[index], z[index], mask)
+        n_iter = self.n_iter
+        if self.warm_start and self.shared_hyperparameters and previous is not None:
+            self.experts_.load_state_dict(dict(previous.named_parameters()), strict=False)
+            n_iter = self.n_iter_warm
         opt = torch.optim.Adam(self.experts_.parameters(), lr=self.lr)
         gen = torch.Generator().manual_seed(self.seed)
         batch = min(n_experts, self.hyper_batch or n_experts)
         history = []
-        bar = tqdm(range(self.n_iter), desc=f"rbcm {self.target.name}", disable=not progress)
+        bar = tqdm(range(n_iter), desc=f"rbcm {self.target.name}", disable=not progress)
         for _ in bar:
             sel = torch.randperm(n_experts, generator=gen)[:batch].to(self.device)
             opt.zero_grad(set_to_none=True)

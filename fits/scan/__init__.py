@@ -1,0 +1,29 @@
+"""Surrogate-guided active-learning scans: the Machine Learning Scan and beyond.
+
+:class:`ActiveScan` runs the iterative scan of arXiv:1708.06615 on any
+:class:`~fits.scan.simulators.Simulator` with Gaussian :class:`Constraint` s, with the
+original likelihood acquisition or ones that use the surrogate's uncertainty;
+:mod:`fits.scan.baselines` runs uniform sampling, emcee and UltraNest at the same number of
+simulator calls and :mod:`fits.scan.metrics` scores them.
+"""
+
+from fits.scan.constraints import Constraint
+from fits.scan.loop import ActiveScan, ScanResult
+from fits.scan.simulators import (
+    FunctionSimulator,
+    Simulator,
+    SurrogateSimulator,
+    eggbox,
+    hypersphere,
+)
+
+__all__ = [
+    "ActiveScan",
+    "Constraint",
+    "FunctionSimulator",
+    "ScanResult",
+    "Simulator",
+    "SurrogateSimulator",
+    "eggbox",
+    "hypersphere",
+]

@@ -1,0 +1,135 @@
+"""Scan configuration files (YAML) and ``bsm-surrogates scan --config SCAN.yaml``.
+
+An analytic benchmark (see ``examples/scan_eggbox.yaml``)::
+
+    output: runs/scan_eggbox             # relative paths: relative to this file
+    simulator: {name: eggbox}            # or {name: hypersphere, n_dim: 7, half_width: 3.0}
+    constraints:
+      - {observable: O, value: 100.0, sigma: 10.0}
+    budget: 1000
+    scan: {acquisition: target_probability, model: rbcm, n_initial: 100, batch_size: 100,
+           random_fraction: 0.1, proposal: rejection, seed: 0}
+
+A pMSSM sub-space with saved surrogates standing in for SOFTSUSY
+(``examples/scan_pmssm_higgs.yaml``)::
+
+    simulator:
+      name: pmssm_surrogate
+      surrogates: {h0: ../runs/scan_pmssm/models/higgs_mass}   # observable -> saved surrogate
+      validity: ../runs/scan_pmssm/models/validity              # optional
+      free: [tanb, At, mqL3, mtR3]
+      benchmark: {M1: ..., ...}                                 # values of the fixed parameters
+
+``scan`` takes the keyword arguments of :class:`~fits.scan.loop.ActiveScan`. The output folder
+holds ``tested.csv``, ``history.csv``, ``settings.json`` and ``tested_points.png``; it is
+written after every iteration, and a scan found there is resumed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from fits.scan.constraints import Constraint
+from fits.scan.loop import ActiveScan, ScanResult
+from fits.scan.simulators import Simulator, SurrogateSimulator, eggbox, hypersphere
+
+__all__ = ["ScanConfig", "load_scan_config", "run_scan_config"]
+
+_KEYS = {"output", "simulator", "constraints", "budget", "scan"}
+
+
+@dataclass
+class ScanConfig:
+    """A parsed scan configuration, ready to run."""
+
+    scan: ActiveScan
+    budget: int
+    output: Path
+
+
+def _path(base: Path, value: Any) -> Path:
+    p = Path(str(value)).expanduser()
+    return p if p.is_absolute() else base / p
+
+
+def _simulator(spec: dict[str, Any], base: Path, where: str) -> Simulator:
+    from surrogates.base import Surrogate
+
+    spec = dict(spec)
+    name = spec.pop("name", None)
+    try:
+        if name == "eggbox":
+            return eggbox(**spec)
+        if name == "hypersphere":
+            return hypersphere(**spec)
+        if name == "pmssm_surrogate":
+            surrogates = {obs: Surrogate.load(_path(base, folder))
+                          for obs, folder in spec.pop("surrogates").items()}
+            validity = spec.pop("validity", None)
+            return SurrogateSimulator(
+                surrogates,
+                free=spec.pop("free"),
+                fixed=spec.pop("benchmark"),
+                validity=None if validity is None else Surrogate.load(_path(base, validity)),
+                **spec,
+            )
+    except (TypeError, KeyError) as err:
+        raise ValueError(f"{where}: simulator {name!r}: {err}") from None
+    raise ValueError(
+        f"{where}: simulator.name must be eggbox, hypersphere or pmssm_surrogate; got {name!r}"
+    )
+
+
+def load_scan_config(path: str | Path, *, output: str | Path | None = None) -> ScanConfig:
+    """Read and check a YAML scan configuration.
+
+    Raises
+    ------
+    ValueError
+        Naming the offending key: unknown or missing keys, an unknown simulator, bad
+        constraints or scan options.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"scan configuration {path} does not exist")
+    cfg = yaml.safe_load(path.read_text()) or {}
+    unknown = set(cfg) - _KEYS
+    if unknown:
+        raise ValueError(f"{path}: unknown key(s) {sorted(unknown)}; allowed: {sorted(_KEYS)}")
+    for key in ("simulator", "constraints", "budget"):
+        if key not in cfg:
+            raise ValueError(f"{path}: missing key {key!r}")
+    simulator = _simulator(cfg["simulator"], path.parent, str(path))
+    try:
+        constraints = [Constraint.from_dict(c) for c in cfg["constraints"]]
+        scan = ActiveScan(simulator, constraints, **(cfg.get("scan") or {}))
+    except TypeError as err:
+        raise ValueError(f"{path}: {err}") from None
+    out = _path(path.parent, output if output is not None else cfg.get("output", "scan_output"))
+    return ScanConfig(scan, int(cfg["budget"]), out)
+
+
+def run_scan_config(
+    config: ScanConfig, *, resume: bool = True, progress: bool = True
+) -> ScanResult:
+    """Run (or resume) the scan, saving the result and a figure after every iteration."""
+    from fits.scan.figures import plot_tested_points
+
+    config.scan.progress = progress
+    tested = None
+    if resume and (config.output / "tested.csv").is_file():
+        tested = pd.read_csv(config.output / "tested.csv")
+
+    def save(result: ScanResult) -> None:
+        result.save(config.output)
+
+    result = config.scan.run(config.budget, tested=tested, callback=save)
+    result.save(config.output)
+    fig = plot_tested_points({"scan": result.tested}, config.scan.simulator.space)
+    fig.savefig(config.output / "tested_points.png", dpi=120)
+    return result

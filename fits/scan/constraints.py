@@ -1,0 +1,78 @@
+"""Measured constraints of a scan: ``O = value +- sigma`` and its target region.
+
+The target region of the Machine Learning Scan (arXiv:1708.06615) is the set of points whose
+observables all lie within ``n_sigma`` (2 by default) standard deviations of the measurement.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["Constraint", "in_target_region", "log_likelihood"]
+
+
+@dataclass(frozen=True)
+class Constraint:
+    """A Gaussian measurement ``observable = value +- sigma``.
+
+    Attributes
+    ----------
+    observable : str
+        Column of the simulator's output.
+    value, sigma : float
+        Central value and total standard deviation, in the observable's unit.
+    n_sigma : float
+        Half-width of the target region in units of ``sigma``.
+    """
+
+    observable: str
+    value: float
+    sigma: float
+    n_sigma: float = 2.0
+
+    def __post_init__(self) -> None:
+        if not np.isfinite(self.value):
+            raise ValueError(f"constraint {self.observable!r}: value must be finite")
+        if not (np.isfinite(self.sigma) and self.sigma > 0):
+            raise ValueError(f"constraint {self.observable!r}: sigma must be > 0; got {self.sigma}")
+        if not self.n_sigma > 0:
+            raise ValueError(f"constraint {self.observable!r}: n_sigma must be > 0")
+
+    @property
+    def low(self) -> float:
+        """Lower edge of the target region."""
+        return self.value - self.n_sigma * self.sigma
+
+    @property
+    def high(self) -> float:
+        """Upper edge of the target region."""
+        return self.value + self.n_sigma * self.sigma
+
+    @classmethod
+    def from_dict(cls, state: dict[str, Any]) -> Constraint:
+        """From ``{observable, value, sigma[, n_sigma]}``."""
+        return cls(**state)
+
+
+def in_target_region(observed: pd.DataFrame, constraints: list[Constraint]) -> np.ndarray:
+    """Boolean mask, shape (n_points,): every observable within its region (NaN is outside)."""
+    mask = np.ones(len(observed), dtype=bool)
+    for c in constraints:
+        values = observed[c.observable].to_numpy(dtype=float)
+        with np.errstate(invalid="ignore"):
+            mask &= (values >= c.low) & (values <= c.high)
+    return mask
+
+
+def log_likelihood(observed: pd.DataFrame, constraints: list[Constraint]) -> np.ndarray:
+    """Sum of ``-chi^2 / 2`` over the constraints, shape (n_points,); -inf where undefined."""
+    total = np.zeros(len(observed))
+    for c in constraints:
+        values = observed[c.observable].to_numpy(dtype=float)
+        term = -0.5 * ((values - c.value) / c.sigma) ** 2
+        total += np.where(np.isfinite(term), term, -np.inf)
+    return total

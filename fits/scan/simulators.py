@@ -1,0 +1,194 @@
+"""Simulators: the expensive codes a scan calls, as vectorised callables from points to observables.
+
+A :class:`Simulator` maps points of its :class:`~surrogates.space.ParameterSpace`, shape
+``(n_points, n_dim)``, to a DataFrame with one column per observable (NaN where the code
+returns nothing, e.g. an unphysical spectrum). Any vectorised Python function becomes one
+with :class:`FunctionSimulator`; a saved pMSSM surrogate becomes one, on a sub-space of the
+19 parameters, with :class:`SurrogateSimulator` (a fast stand-in for SOFTSUSY when the
+scan machinery itself is under test).
+
+The analytic benchmarks of the Machine Learning Scan (Ren, Wu, Yang and Zhao,
+arXiv:1708.06615, Sec. 3) ship as :func:`eggbox` and :func:`hypersphere`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from surrogates.base import Surrogate
+from surrogates.space import PMSSM19, ParameterSpace
+from surrogates.validation import check_features
+
+__all__ = ["Simulator", "FunctionSimulator", "SurrogateSimulator", "eggbox", "hypersphere"]
+
+
+class Simulator:
+    """Base class: a vectorised code on a parameter space.
+
+    Parameters
+    ----------
+    space : ParameterSpace
+        The inputs.
+    observables : sequence of str
+        Names of the output columns.
+
+    Notes
+    -----
+    Subclasses implement :meth:`_evaluate` on a validated float64 array; calling the simulator
+    validates the input once (shape, columns, NaN) and checks the output's shape and columns.
+    """
+
+    def __init__(self, space: ParameterSpace, observables: Sequence[str]) -> None:
+        self.space = space
+        self.observables = tuple(observables)
+        if not self.observables:
+            raise ValueError("a simulator needs at least one observable")
+
+    def _evaluate(self, X: np.ndarray) -> Mapping[str, np.ndarray] | pd.DataFrame:
+        raise NotImplementedError
+
+    def __call__(self, X: Any) -> pd.DataFrame:
+        """Observables at ``X`` (DataFrame or array of shape (n_points, n_dim)).
+
+        Returns
+        -------
+        DataFrame
+            One row per point, one float column per observable; NaN where undefined.
+        """
+        Xa = check_features(X, space=self.space)
+        out = pd.DataFrame(self._evaluate(Xa))
+        missing = [c for c in self.observables if c not in out.columns]
+        if missing:
+            raise ValueError(f"the simulator returned no column(s) {', '.join(missing)}")
+        if len(out) != len(Xa):
+            raise ValueError(f"the simulator returned {len(out)} rows for {len(Xa)} points")
+        return out.loc[:, list(self.observables)].astype(float).reset_index(drop=True)
+
+
+class FunctionSimulator(Simulator):
+    """A simulator from a vectorised function.
+
+    Parameters
+    ----------
+    space : ParameterSpace
+    function : callable
+        ``function(X)`` with ``X`` of shape (n_points, n_dim) returns a mapping (or DataFrame)
+        from observable name to an array of shape (n_points,).
+    observables : sequence of str
+    name : str
+        For reports.
+    """
+
+    def __init__(
+        self,
+        space: ParameterSpace,
+        function: Callable[[np.ndarray], Mapping[str, np.ndarray] | pd.DataFrame],
+        observables: Sequence[str],
+        name: str = "function",
+    ) -> None:
+        super().__init__(space, observables)
+        self.function = function
+        self.name = name
+
+    def _evaluate(self, X: np.ndarray) -> Mapping[str, np.ndarray] | pd.DataFrame:
+        return self.function(X)
+
+
+def eggbox() -> FunctionSimulator:
+    """The eggbox of arXiv:1708.06615: ``O = (2 + cos(x1/2) cos(x2/2))^5`` on ``[0, 10 pi]^2``.
+
+    ``O`` ranges over [1, 243]; its 18 maxima (O = 243) sit at ``x = (2 pi k, 2 pi l)`` with
+    ``k, l`` in 0..5 of equal parity, so the region ``O = 100 +- 2 x 10`` is 18 rings, some cut
+    by the box edges.
+    """
+    space = ParameterSpace.box([0.0, 0.0], [10 * np.pi, 10 * np.pi], name="eggbox")
+
+    def function(X: np.ndarray) -> dict[str, np.ndarray]:
+        return {"O": (2.0 + np.cos(X[:, 0] / 2) * np.cos(X[:, 1] / 2)) ** 5}
+
+    return FunctionSimulator(space, function, ["O"], name="eggbox")
+
+
+def hypersphere(n_dim: int, half_width: float = 3.0) -> FunctionSimulator:
+    """The quadratic ``O = x . x`` of arXiv:1708.06615 on ``[-half_width, half_width]^n_dim``.
+
+    With ``O* = 2 +- 0.1`` the region within 2 sigma is the shell ``1.8 <= |x|^2 <= 2.2``.
+    The box of the paper is not restated here; ``half_width = 3`` keeps the whole shell
+    inside it, where it fills 3.5 % of the square in 2-D and 1.3e-4 of the 7-D cube
+    (:func:`fits.scan.metrics.shell_fraction`).
+    """
+    if int(n_dim) != n_dim or n_dim < 1:
+        raise ValueError(f"n_dim must be an integer >= 1; got {n_dim!r}")
+    if not half_width > 0:
+        raise ValueError(f"half_width must be > 0; got {half_width!r}")
+    n = int(n_dim)
+    space = ParameterSpace.box([-half_width] * n, [half_width] * n, name=f"hypersphere{n}d")
+
+    def function(X: np.ndarray) -> dict[str, np.ndarray]:
+        return {"O": np.einsum("ij,ij->i", X, X)}
+
+    return FunctionSimulator(space, function, ["O"], name=f"hypersphere{n}d")
+
+
+class SurrogateSimulator(Simulator):
+    """Saved pMSSM surrogates as a simulator on a sub-space of the 19 parameters.
+
+    The free parameters are scanned; the others are fixed at ``fixed`` (typically a benchmark
+    point). Each observable is the predictive mean of its surrogate. With ``validity``, points
+    whose predicted probability of a valid spectrum is below ``min_valid_probability`` return
+    NaN for every observable, as a spectrum generator returns nothing for them.
+
+    Parameters
+    ----------
+    surrogates : mapping of str to Surrogate
+        Observable name -> fitted pMSSM-19 surrogate.
+    free : sequence of str
+        pMSSM-19 parameters to scan, in column order.
+    fixed : mapping of str to float
+        Values of every other pMSSM-19 parameter (extra keys are ignored).
+    validity : Surrogate, optional
+        Fitted validity classifier.
+    min_valid_probability : float
+    """
+
+    def __init__(
+        self,
+        surrogates: Mapping[str, Surrogate],
+        free: Sequence[str],
+        fixed: Mapping[str, float],
+        validity: Surrogate | None = None,
+        min_valid_probability: float = 0.5,
+    ) -> None:
+        space = PMSSM19.subspace(free, name="pMSSM-19[" + ",".join(free) + "]")
+        super().__init__(space, list(surrogates))
+        missing = [p for p in PMSSM19.names if p not in free and p not in fixed]
+        if missing:
+            raise ValueError(f"fixed needs a value for every parameter not free; missing {missing}")
+        for name, model in {**surrogates, "validity": validity}.items():
+            if model is not None and model.space != PMSSM19:
+                raise ValueError(f"surrogate {name!r} is not a pMSSM-19 surrogate")
+        self.surrogates = dict(surrogates)
+        self.validity = validity
+        self.min_valid_probability = float(min_valid_probability)
+        self._columns = [PMSSM19.index(p) for p in free]
+        self._base = np.array([float(fixed.get(p, np.nan)) for p in PMSSM19.names])
+        self.name = "pmssm-surrogate"
+
+    def full_points(self, X: np.ndarray) -> np.ndarray:
+        """Embed sub-space points ``X`` (n_points, n_free) into the 19 parameters."""
+        full = np.tile(self._base, (len(X), 1))
+        full[:, self._columns] = X
+        return full
+
+    def _evaluate(self, X: np.ndarray) -> dict[str, np.ndarray]:
+        full = self.full_points(X)
+        out = {name: model.predict(full).mean for name, model in self.surrogates.items()}
+        if self.validity is not None:
+            invalid = self.validity.predict(full).mean < self.min_valid_probability
+            for values in out.values():
+                values[invalid] = np.nan
+        return out

@@ -1,0 +1,192 @@
+"""The active-learning scan: acquisitions, the exact rejection proposal, metrics, loop, CLI."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from fits.scan import ActiveScan, Constraint, FunctionSimulator, eggbox, hypersphere
+from fits.scan.acquisition import ACQUISITIONS, acquisition
+from fits.scan.baselines import run_baseline
+from fits.scan.metrics import (
+    eggbox_peaks,
+    eggbox_rings_found,
+    shell_fraction,
+    shell_uniformity,
+)
+from fits.scan.proposals import propose
+from surrogates.space import ParameterSpace
+
+C = Constraint("O", 2.0, 0.1)
+#: A quick exact GP for the tests: few Adam steps, no warm start (so runs are reproducible
+#: from any iteration).
+FAST_GP = {"expert_size": 4096, "aggregation": "poe", "calibrate_variance": False,
+           "include_noise": False, "n_iter": 30, "precision": "float64"}
+
+
+# ----------------------------------------------------------------- acquisitions
+def test_acquisitions_are_bounded_by_one_and_reach_it():
+    mu = np.linspace(1.0, 3.0, 2001)
+    for kind in ACQUISITIONS:
+        for s in (0.0, 0.05, 1.0):
+            a = acquisition(kind, {"O": mu}, {"O": np.full_like(mu, s)}, [C])
+            assert (a >= 0).all() and (a <= 1 + 1e-12).all(), kind
+    for kind in ("likelihood", "ucb", "expected_likelihood"):
+        a = acquisition(kind, {"O": np.array([2.0])}, {"O": np.array([0.0])}, [C])
+        assert a[0] == pytest.approx(1.0), kind
+
+
+def test_acquisitions_match_their_definitions_by_monte_carlo():
+    rng = np.random.default_rng(0)
+    mu, s = np.array([1.9, 2.25, 2.6]), np.array([0.05, 0.2, 0.3])
+    draws = mu + s * rng.normal(size=(400_000, 3))
+    like = np.exp(-0.5 * ((draws - C.value) / C.sigma) ** 2)
+    inside = (draws >= C.low) & (draws <= C.high)
+    se = 5 / np.sqrt(400_000)  # five binomial / bounded-variable standard errors at most
+    ev = acquisition("expected_likelihood", {"O": mu}, {"O": s}, [C])
+    np.testing.assert_allclose(ev, like.mean(0), atol=se)
+    pt = acquisition("target_probability", {"O": mu}, {"O": s}, [C])
+    np.testing.assert_allclose(pt, inside.mean(0), atol=se)
+    # ucb: the best likelihood inside mu +- kappa s; the likelihood ignores s
+    ucb = acquisition("ucb", {"O": mu}, {"O": s}, [C], kappa=2.0)
+    grid = mu + s * np.linspace(-2, 2, 4001)[:, None]
+    np.testing.assert_allclose(ucb, np.exp(-0.5 * ((grid - 2) / 0.1) ** 2).max(0), rtol=1e-5)
+    lik = acquisition("likelihood", {"O": mu}, {"O": s}, [C])
+    np.testing.assert_allclose(lik, np.exp(-0.5 * ((mu - 2) / 0.1) ** 2))
+
+
+def test_target_probability_is_the_indicator_without_uncertainty():
+    mu = np.array([1.79, 1.81, 2.19, 2.21])
+    pt = acquisition("target_probability", {"O": mu}, {"O": np.zeros(4)}, [C])
+    np.testing.assert_array_equal(pt, [0, 1, 1, 0])
+
+
+# ----------------------------------------------------------------- proposals
+LINE = ParameterSpace.box([0.0], [1.0])
+
+
+def _bump(X):
+    return np.exp(-0.5 * ((X[:, 0] - 0.3) / 0.05) ** 2)
+
+
+BUMP = stats.truncnorm((0 - 0.3) / 0.05, (1 - 0.3) / 0.05, loc=0.3, scale=0.05)
+
+
+def test_rejection_sampling_is_exact():
+    # a(x) = N(0.3, 0.05) bump on [0, 1]: the samples must follow that (truncated) normal
+    prop = propose("rejection", _bump, LINE, 2000, np.random.default_rng(1), batch=4096)
+    assert prop.info["n_filled"] == 0 and prop.X.shape == (2000, 1)
+    assert stats.kstest(prop.X[:, 0], BUMP.cdf).pvalue > 0.01
+
+
+@pytest.mark.parametrize("anchors", [None, np.array([[0.8], [0.9]]), np.array([[0.3]])])
+def test_importance_resampling_follows_the_acquisition_whatever_the_anchors(anchors):
+    # with kernels at the wrong place (0.8, 0.9), the right one, or none; 500 points drawn
+    # from an effective sample of >= 40 x 500 candidates
+    prop = propose("importance", _bump, LINE, 500, np.random.default_rng(2), anchors=anchors,
+                   min_ess=40.0, bandwidth=0.1)
+    assert prop.info["ess"] >= 20_000
+    assert stats.kstest(prop.X[:, 0], BUMP.cdf).pvalue > 0.01
+
+
+def test_rejection_fills_from_the_best_candidates_when_too_few_are_accepted():
+    tiny = propose("rejection", lambda X: 1e-6 * _bump(X), LINE, 50,
+                   np.random.default_rng(0), batch=1000, max_candidates=2000)
+    assert tiny.info["n_filled"] >= 49 and tiny.X.shape == (50, 1)
+    assert np.abs(tiny.X[:, 0] - 0.3).max() < 0.05  # the best candidates, near the peak
+
+
+def test_mcmc_proposal_concentrates_on_the_bump():
+    prop = propose("mcmc", _bump, LINE, 500, np.random.default_rng(0), n_steps=100)
+    assert abs(prop.X[:, 0].mean() - 0.3) < 0.02 and abs(prop.X[:, 0].std() - 0.05) < 0.015
+
+
+# ----------------------------------------------------------------- metrics
+def test_eggbox_peaks_and_rings():
+    peaks = eggbox_peaks()
+    assert peaks.shape == (18, 2)
+    np.testing.assert_allclose(eggbox()(peaks)["O"], 243.0)
+    # points on the O = 100 contour around three of the peaks
+    c = (100 ** 0.2 - 2)  # cos(x1/2) cos(x2/2) on the contour; along x2 = peak: cos(dx/2) = c
+    dx = 2 * np.arccos(c)
+    pts = peaks[[0, 5, 17]] + np.array([dx, 0.0])
+    pts = np.clip(pts, 0, 10 * np.pi)
+    assert eggbox_rings_found(pts) == 3
+    np.testing.assert_allclose(eggbox()(pts[1:2])["O"], 100.0, rtol=1e-9)
+
+
+def test_shell_fraction_and_uniformity():
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-3, 3, size=(400_000, 2))
+    r2 = (X**2).sum(1)
+    frac = ((r2 >= 1.8) & (r2 <= 2.2)).mean()
+    assert frac == pytest.approx(shell_fraction(2, 1.8**0.5, 2.2**0.5, 3.0), abs=4e-4)
+    uniform = shell_uniformity(rng.normal(size=(300, 7)))
+    one_sided = shell_uniformity(np.abs(rng.normal(size=(300, 7))))
+    assert uniform["rayleigh_p"] > 0.01 and one_sided["rayleigh_p"] < 1e-10
+    assert one_sided["orthants"] == 1 / 128
+
+
+# ----------------------------------------------------------------- the loop
+def _scan(**kw):
+    kw = {"model_options": FAST_GP, "n_initial": 40, "batch_size": 40, "progress": False, **kw}
+    return ActiveScan(hypersphere(2), [C], **kw)
+
+
+def test_scan_beats_uniform_sampling_on_the_circle():
+    result = _scan(seed=0).run(200)
+    assert len(result.tested) == 200 and list(result.history["n_tested"]) == [40, 80, 120, 160,
+                                                                            200]
+    uniform = shell_fraction(2, 1.8**0.5, 2.2**0.5, 3.0)  # 3.5 %
+    guided = result.tested[result.tested["origin"] == "guided"]
+    # 144 guided points: a surrogate-guided batch is mostly inside the shell; uniform gets 3.5 %
+    assert guided["in_target"].mean() > 0.8
+    assert result.efficiency > 10 * uniform
+    r2 = (guided[["x1", "x2"]] ** 2).sum(axis=1)
+    assert np.isclose(r2.median(), 2.0, atol=0.1)
+    assert (result.tested["origin"] == "random").sum() == 16  # 10 % of four batches of 40
+
+
+def test_resumed_scan_equals_an_uninterrupted_one():
+    full = _scan(seed=3).run(160)
+    part = _scan(seed=3).run(120)
+    resumed = _scan(seed=3).run(160, tested=part.tested)
+    pd.testing.assert_frame_equal(resumed.tested, full.tested)
+
+
+def test_scan_learns_where_the_simulator_fails():
+    # The simulator returns nothing for x1 < 0 (like an unphysical spectrum): the scan trains a
+    # classifier of success and stops proposing there.
+    space = ParameterSpace.box([-3.0, -3.0], [3.0, 3.0])
+
+    def fn(X):
+        return {"O": np.where(X[:, 0] < 0, np.nan, (X**2).sum(axis=1))}
+
+    sim = FunctionSimulator(space, fn, ["O"])
+    result = ActiveScan(sim, [C], model_options=FAST_GP, n_initial=60, batch_size=60,
+                        random_fraction=0.0, progress=False).run(180)
+    assert result.tested["O"].isna().sum() >= 20  # failures are kept, not dropped
+    last = result.tested[result.tested["iteration"] == 2]
+    assert (last["x1"] >= 0).mean() > 0.8
+
+
+def test_scan_checks_its_inputs():
+    with pytest.raises(ValueError, match="not outputs of the simulator"):
+        ActiveScan(hypersphere(2), [Constraint("m_h", 125.0, 2.0)])
+    with pytest.raises(ValueError, match="unknown acquisition 'ei'"):
+        ActiveScan(hypersphere(2), [C], acquisition="ei")
+    with pytest.raises(ValueError, match="random_fraction must be in"):
+        ActiveScan(hypersphere(2), [C], random_fraction=1.5)
+    with pytest.raises(ValueError, match="budget must be an integer >= 100"):
+        ActiveScan(hypersphere(2), [C]).run(50)
+    with pytest.raises(ValueError, match="sigma must be > 0"):
+        Constraint("O", 2.0, 0.0)
+
+
+# ----------------------------------------------------------------- baselines
+@pytest.mark.parametrize("method", ["uniform", "emcee", "ultranest"])
+def test_baselines_stop_at_the_budget(method):
+    tested = run_baseline(method, hypersphere(2), [C], budget=150, seed=0)
+    assert len(tested) == 150 and (tested["origin"] == method).all()
+    r2 = (tested[["x1", "x2"]] ** 2).sum(axis=1)
+    np.testing.assert_array_equal(tested["in_target"], (r2 >= 1.8) & (r2 <= 2.2))
