@@ -190,3 +190,63 @@ def test_baselines_stop_at_the_budget(method):
     assert len(tested) == 150 and (tested["origin"] == method).all()
     r2 = (tested[["x1", "x2"]] ** 2).sum(axis=1)
     np.testing.assert_array_equal(tested["in_target"], (r2 >= 1.8) & (r2 <= 2.2))
+
+
+# ----------------------------------------------------------------- pMSSM stand-in simulator
+def test_surrogate_simulator_embeds_the_subspace_and_masks_invalid_points(small_splits):
+    from fits.scan import SurrogateSimulator
+    from surrogates.data.loaders import features, labels
+    from surrogates.mlp import MLPEnsemble
+    from surrogates.space import PARAMETER_NAMES
+
+    models = {}
+    for target in ("higgs_mass", "validity"):
+        train = small_splits[target].train
+        models[target] = MLPEnsemble(target, **MLPEnsemble.budgets["tiny"]).fit(
+            features(train), labels(train, target), progress=False)
+    bench = small_splits["higgs_mass"].train.iloc[0]
+    fixed = {p: float(bench[p]) for p in PARAMETER_NAMES}
+    sim = SurrogateSimulator({"h0": models["higgs_mass"]}, ["At", "tanb"], fixed)
+    assert sim.space.names == ("At", "tanb")
+    X = sim.space.sample_uniform(64, 0)
+    full = sim.full_points(X)
+    np.testing.assert_array_equal(full[:, [6, 5]], X)
+    np.testing.assert_array_equal(full[:, 0], fixed["M1"])
+    p_valid = models["validity"].predict(full).mean
+    cut = float(np.median(p_valid))  # a threshold that both passes and fails points
+    sim = SurrogateSimulator({"h0": models["higgs_mass"]}, ["At", "tanb"], fixed,
+                             validity=models["validity"], min_valid_probability=cut)
+    out = sim(X)
+    ok = p_valid >= cut
+    np.testing.assert_array_equal(out["h0"].isna(), ~ok)
+    assert 0 < ok.sum() < len(ok)
+    np.testing.assert_allclose(out["h0"][ok], models["higgs_mass"].predict(full).mean[ok])
+    with pytest.raises(ValueError, match="fixed needs a value"):
+        SurrogateSimulator({"h0": models["higgs_mass"]}, ["At"], {"M1": 0.0})
+
+
+# ----------------------------------------------------------------- configuration and CLI
+def test_scan_cli_runs_and_resumes(tmp_path, capsys):
+    import yaml
+
+    from surrogates.cli import main
+
+    cfg = {"output": "out", "simulator": {"name": "hypersphere", "n_dim": 2},
+           "constraints": [{"observable": "O", "value": 2.0, "sigma": 0.1}], "budget": 120,
+           "scan": {"n_initial": 40, "batch_size": 40, "model_options": FAST_GP, "seed": 5}}
+    path = tmp_path / "scan.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    assert main(["scan", "--config", str(path), "--quiet"]) == 0
+    assert "120 points tested" in capsys.readouterr().out
+    first = pd.read_csv(tmp_path / "out" / "tested.csv")
+    assert (tmp_path / "out" / "tested_points.png").is_file()
+    cfg["budget"] = 160
+    path.write_text(yaml.safe_dump(cfg))
+    assert main(["scan", "--config", str(path), "--quiet"]) == 0
+    resumed = pd.read_csv(tmp_path / "out" / "tested.csv")
+    assert len(resumed) == 160 and resumed["iteration"].max() == 3
+    pd.testing.assert_frame_equal(resumed.iloc[:120], first)
+    cfg["scan"]["acquisition"] = "nope"
+    path.write_text(yaml.safe_dump(cfg))
+    assert main(["scan", "--config", str(path)]) == 2
+    assert "unknown acquisition 'nope'" in capsys.readouterr().err
