@@ -96,8 +96,10 @@ def test_rejection_fills_from_the_best_candidates_when_too_few_are_accepted():
     assert np.abs(tiny.X[:, 0] - 0.3).max() < 0.05  # the best candidates, near the peak
 
 
-def test_mcmc_proposal_concentrates_on_the_bump():
-    prop = propose("mcmc", _bump, LINE, 500, np.random.default_rng(0), n_steps=100)
+@pytest.mark.parametrize("method", ["mcmc", "ultranest"])
+def test_sampler_proposals_concentrate_on_the_bump(method):
+    options = {"n_steps": 100} if method == "mcmc" else {"min_num_live_points": 100}
+    prop = propose(method, _bump, LINE, 500, np.random.default_rng(0), **options)
     assert abs(prop.X[:, 0].mean() - 0.3) < 0.02 and abs(prop.X[:, 0].std() - 0.05) < 0.015
 
 
@@ -250,3 +252,14 @@ def test_scan_cli_runs_and_resumes(tmp_path, capsys):
     path.write_text(yaml.safe_dump(cfg))
     assert main(["scan", "--config", str(path)]) == 2
     assert "unknown acquisition 'nope'" in capsys.readouterr().err
+
+
+def test_shipped_scan_example_parses(tmp_path):
+    from pathlib import Path
+
+    from fits.scan.config import load_scan_config
+
+    path = Path(__file__).resolve().parents[1] / "examples" / "scan_eggbox.yaml"
+    config = load_scan_config(path, output=tmp_path)
+    assert config.budget == 1000 and config.scan.simulator.name == "eggbox"
+    assert config.scan.acquisition == "target_probability" and config.output == tmp_path

@@ -1,4 +1,4 @@
-"""Scan configuration files (YAML) and ``bsm-surrogates scan --config SCAN.yaml``.
+"""Scan configuration files (YAML), as run by the command ``bsm-surrogates scan``.
 
 An analytic benchmark (see ``examples/scan_eggbox.yaml``)::
 

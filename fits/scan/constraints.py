@@ -1,4 +1,4 @@
-"""Measured constraints of a scan: ``O = value +- sigma`` and its target region.
+"""Measured constraints of a scan, O = value +- sigma, and their target region.
 
 The target region of the Machine Learning Scan (arXiv:1708.06615) is the set of points whose
 observables all lie within ``n_sigma`` (2 by default) standard deviations of the measurement.

@@ -14,8 +14,10 @@ tested. MLS itself is ``acquisition="likelihood"``: it samples the surrogate lik
 ignores the surrogate's uncertainty; the other acquisitions use it.
 
 A scan is resumable: :meth:`ActiveScan.run` continues from the tested points of an earlier
-run (``tested=``), and every iteration draws its random numbers from ``(seed, iteration)``,
-so a resumed scan tests the same points as an uninterrupted one.
+run (``tested=``), and every iteration draws its random numbers from ``(seed, iteration)``.
+A resumed scan tests the same points as an uninterrupted one unless its surrogate is
+warm-started (the default GP is: after a resume its first fit starts from the default
+hyper-parameters instead of the previous iteration's).
 """
 
 from __future__ import annotations

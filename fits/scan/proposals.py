@@ -1,4 +1,4 @@
-"""Proposals: draw points with density proportional to an acquisition ``a(x)`` in [0, 1].
+"""Proposals: draw points with density proportional to an acquisition a(x) in [0, 1].
 
 ``rejection`` (default, as the Machine Learning Scan)
     Exact rejection sampling: uniform candidates in the box, each kept with probability
