@@ -11,6 +11,12 @@ import argparse
 __all__ = ["add_fit_parser", "add_scan_parser", "run_fit", "run_scan"]
 
 
+def _config_arguments(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument("--config", required=True, help=f"YAML {what} configuration")
+    parser.add_argument("--output", help="output folder (overrides the configuration's 'output')")
+    parser.add_argument("--restart", action="store_true", help="start afresh instead of resuming")
+
+
 def add_fit_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Add the ``fit`` subcommand to ``subparsers``; returns its parser."""
     p = subparsers.add_parser(
@@ -20,9 +26,7 @@ def add_fit_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentP
         "a YAML configuration; see examples/fit_mock_excess.yaml. A run found in the output "
         "folder is resumed.",
     )
-    p.add_argument("--config", required=True, help="YAML fit configuration")
-    p.add_argument("--output", help="output folder (overrides the configuration's 'output')")
-    p.add_argument("--restart", action="store_true", help="start afresh instead of resuming")
+    _config_arguments(p, "fit")
     p.add_argument("--progress", action="store_true", help="show the sampler's progress")
     p.set_defaults(func=run_fit)
     return p
@@ -51,9 +55,7 @@ def add_scan_parser(subparsers: argparse._SubParsersAction) -> argparse.Argument
         "constraints, budget, acquisition) from a YAML configuration; see "
         "examples/scan_eggbox.yaml. A scan found in the output folder is resumed.",
     )
-    p.add_argument("--config", required=True, help="YAML scan configuration")
-    p.add_argument("--output", help="output folder (overrides the configuration's 'output')")
-    p.add_argument("--restart", action="store_true", help="start afresh instead of resuming")
+    _config_arguments(p, "scan")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run_scan)
     return p

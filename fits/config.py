@@ -59,9 +59,38 @@ class FitConfig:
     benchmark: dict[str, float]
 
 
-def _path(base: Path, value: Any) -> Path:
+def resolve_path(base: Path, value: Any) -> Path:
+    """``value`` as a path, relative to the folder ``base`` unless absolute."""
     p = Path(str(value)).expanduser()
     return p if p.is_absolute() else base / p
+
+
+def read_yaml_config(
+    path: str | Path, what: str, allowed: set[str], required: tuple[str, ...]
+) -> tuple[Path, dict[str, Any]]:
+    """Read a YAML configuration, checking its top-level keys.
+
+    Returns
+    -------
+    path, dict
+        The file as a Path and its content.
+
+    Raises
+    ------
+    ValueError
+        If the file is missing, has keys outside ``allowed`` or lacks one of ``required``.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"{what} configuration {path} does not exist")
+    cfg = yaml.safe_load(path.read_text()) or {}
+    unknown = set(cfg) - allowed
+    if unknown:
+        raise ValueError(f"{path}: unknown key(s) {sorted(unknown)}; allowed: {sorted(allowed)}")
+    for key in required:
+        if key not in cfg:
+            raise ValueError(f"{path}: missing key {key!r}")
+    return path, cfg
 
 
 def load_config(path: str | Path, *, output: str | Path | None = None) -> FitConfig:
@@ -82,18 +111,9 @@ def load_config(path: str | Path, *, output: str | Path | None = None) -> FitCon
     """
     from surrogates.base import Surrogate
 
-    path = Path(path)
-    if not path.is_file():
-        raise ValueError(f"fit configuration {path} does not exist")
-    cfg = yaml.safe_load(path.read_text()) or {}
+    path, cfg = read_yaml_config(path, "fit", _KEYS, ("terms", "prior", "sampler"))
     base = path.parent
-    unknown = set(cfg) - _KEYS
-    if unknown:
-        raise ValueError(f"{path}: unknown key(s) {sorted(unknown)}; allowed: {sorted(_KEYS)}")
-    for key in ("terms", "prior", "sampler"):
-        if key not in cfg:
-            raise ValueError(f"{path}: missing key {key!r}")
-    surrogates = {name: Surrogate.load(_path(base, folder))
+    surrogates = {name: Surrogate.load(resolve_path(base, folder))
                   for name, folder in (cfg.get("surrogates") or {}).items()}
     terms = []
     for i, spec in enumerate(cfg["terms"]):
@@ -126,7 +146,7 @@ def load_config(path: str | Path, *, output: str | Path | None = None) -> FitCon
     name = sampler_cfg.pop("name", None)
     if name not in SAMPLERS:
         raise ValueError(f"{path}: sampler.name must be one of {sorted(SAMPLERS)}; got {name!r}")
-    out = _path(base, output if output is not None else cfg.get("output", "fit_output"))
+    out = resolve_path(base, output if output is not None else cfg.get("output", "fit_output"))
     return FitConfig(Combination(terms), prior, name, sampler_cfg, out, benchmark)
 
 

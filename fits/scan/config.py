@@ -32,8 +32,8 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 
+from fits.config import read_yaml_config, resolve_path
 from fits.scan.constraints import Constraint
 from fits.scan.loop import ActiveScan, ScanResult
 from fits.scan.simulators import Simulator, SurrogateSimulator, eggbox, hypersphere
@@ -52,11 +52,6 @@ class ScanConfig:
     output: Path
 
 
-def _path(base: Path, value: Any) -> Path:
-    p = Path(str(value)).expanduser()
-    return p if p.is_absolute() else base / p
-
-
 def _simulator(spec: dict[str, Any], base: Path, where: str) -> Simulator:
     from surrogates.base import Surrogate
 
@@ -68,14 +63,14 @@ def _simulator(spec: dict[str, Any], base: Path, where: str) -> Simulator:
         if name == "hypersphere":
             return hypersphere(**spec)
         if name == "pmssm_surrogate":
-            surrogates = {obs: Surrogate.load(_path(base, folder))
+            surrogates = {obs: Surrogate.load(resolve_path(base, folder))
                           for obs, folder in spec.pop("surrogates").items()}
             validity = spec.pop("validity", None)
             return SurrogateSimulator(
                 surrogates,
                 free=spec.pop("free"),
                 fixed=spec.pop("benchmark"),
-                validity=None if validity is None else Surrogate.load(_path(base, validity)),
+                validity=None if validity is None else Surrogate.load(resolve_path(base, validity)),
                 **spec,
             )
     except (TypeError, KeyError) as err:
@@ -94,24 +89,15 @@ def load_scan_config(path: str | Path, *, output: str | Path | None = None) -> S
         Naming the offending key: unknown or missing keys, an unknown simulator, bad
         constraints or scan options.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise ValueError(f"scan configuration {path} does not exist")
-    cfg = yaml.safe_load(path.read_text()) or {}
-    unknown = set(cfg) - _KEYS
-    if unknown:
-        raise ValueError(f"{path}: unknown key(s) {sorted(unknown)}; allowed: {sorted(_KEYS)}")
-    for key in ("simulator", "constraints", "budget"):
-        if key not in cfg:
-            raise ValueError(f"{path}: missing key {key!r}")
+    path, cfg = read_yaml_config(path, "scan", _KEYS, ("simulator", "constraints", "budget"))
     simulator = _simulator(cfg["simulator"], path.parent, str(path))
     try:
         constraints = [Constraint.from_dict(c) for c in cfg["constraints"]]
         scan = ActiveScan(simulator, constraints, **(cfg.get("scan") or {}))
     except TypeError as err:
         raise ValueError(f"{path}: {err}") from None
-    out = _path(path.parent, output if output is not None else cfg.get("output", "scan_output"))
-    return ScanConfig(scan, int(cfg["budget"]), out)
+    out = output if output is not None else cfg.get("output", "scan_output")
+    return ScanConfig(scan, int(cfg["budget"]), resolve_path(path.parent, out))
 
 
 def run_scan_config(

@@ -1,4 +1,4 @@
-"""Figures of scans: the tested points of each method, as in Fig. 2 of arXiv:1708.06615."""
+"""Figures of scans: the tested points of each method, as in figure 2 of arXiv:1708.06615."""
 
 from __future__ import annotations
 

@@ -114,7 +114,7 @@ def eggbox() -> FunctionSimulator:
 
 
 def hypersphere(n_dim: int, half_width: float = 3.0) -> FunctionSimulator:
-    """The quadratic ``O = x . x`` of arXiv:1708.06615 on ``[-half_width, half_width]^n_dim``.
+    """The quadratic ``O = sum_i x_i^2`` of arXiv:1708.06615 on ``[-half_width, half_width]^d``.
 
     With ``O* = 2 +- 0.1`` the region within 2 sigma is the shell ``1.8 <= |x|^2 <= 2.2``.
     The box of the paper is not restated here; ``half_width = 3`` keeps the whole shell
