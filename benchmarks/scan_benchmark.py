@@ -16,6 +16,7 @@ The target region is every point within 2 sigma of O*. Methods:
 - ``uniform``, ``emcee`` (32 walkers), ``ultranest`` (100 live points): the first ``budget``
   simulator calls;
 - ``mls``: the Machine Learning Scan, acquisition = surrogate likelihood, 10 % random points;
+- ``mls_r0``: the same without random points;
 - ``ucb``: upper confidence bound on the likelihood (kappa = 2), 10 % random points;
 - ``target_probability``: probability of the target region, 10 % random points;
 - ``target_probability_r0``: the same without random points (exploration comes from the
@@ -56,6 +57,7 @@ from surrogates.space import PARAMETER_NAMES
 
 SCANS = {
     "mls": {"acquisition": "likelihood", "random_fraction": 0.1},
+    "mls_r0": {"acquisition": "likelihood", "random_fraction": 0.0},
     "ucb": {"acquisition": "ucb", "random_fraction": 0.1},
     "target_probability": {"acquisition": "target_probability", "random_fraction": 0.1},
     "target_probability_r0": {"acquisition": "target_probability", "random_fraction": 0.0},
