@@ -170,6 +170,11 @@ class Surrogate(ABC):
     def _load_state(self, tensors: dict[str, torch.Tensor], extra: dict[str, Any]) -> None:
         """Restore from :meth:`_state_tensors` and :meth:`_state_json`."""
 
+    def _keeps_transforms(self) -> bool:
+        """Whether the next :meth:`fit` continues from the current model (a warm start), so
+        the input scaling and target transform it learnt in must stay; False by default."""
+        return False
+
     def _state_json(self) -> dict[str, Any]:
         """Learnt JSON-serialisable state beyond the configuration (none by default)."""
         return {}
@@ -223,9 +228,10 @@ class Surrogate(ABC):
         ya = check_target(y, self.target, Xa.shape[0])
         if (X_val is None) != (y_val is None):
             raise ValueError("give both X_val and y_val, or neither")
+        if not self._keeps_transforms():
+            self.input_scaler_ = InputScaler.fit(Xa)
+            self.target_transform_ = TargetTransform(self.target.transform).fit(ya)
         self.domain_ = Domain.from_data(Xa)
-        self.input_scaler_ = InputScaler.fit(Xa)
-        self.target_transform_ = TargetTransform(self.target.transform).fit(ya)
         val = None
         if X_val is not None:
             Xv = check_features(X_val, name="X_val", space=self.space)

@@ -56,6 +56,10 @@ class MLPEnsemble(Surrogate):
     patience : int
         Stop when no member's validation loss improved for this many epochs; each member
         keeps its best-validation weights. Without validation data the last epoch is kept.
+    warm_start : bool
+        When :meth:`fit` runs again (an active-learning scan retraining on more points),
+        continue from the current networks, input scaling and target transform instead of
+        starting afresh; ``epochs`` then counts the further passes.
     space : ParameterSpace, optional
         Input parameters (default: the pMSSM-19 space).
     seed : int
@@ -81,6 +85,7 @@ class MLPEnsemble(Surrogate):
         lr: float = 3e-3,
         weight_decay: float = 0.0,
         patience: int = 10,
+        warm_start: bool = False,
         space: ParameterSpace | None = None,
         seed: int = 0,
         device: str | None = None,
@@ -102,7 +107,9 @@ class MLPEnsemble(Surrogate):
         self.lr = float(lr)
         self.weight_decay = float(weight_decay)
         self.patience = int(patience)
+        self.warm_start = bool(warm_start)
         self.net_ = self._new_net()
+        self.trained_ = False
 
     def _new_net(self) -> BatchedMLP:
         return BatchedMLP(self.n_members, self.space.n_dim, self.hidden, 1, self.activation).to(
@@ -124,7 +131,8 @@ class MLPEnsemble(Surrogate):
 
     def _fit(self, X, z, val, progress):
         torch.manual_seed(self.seed)
-        self.net_ = self._new_net()
+        if not self._keeps_transforms():
+            self.net_ = self._new_net()
         opt = torch.optim.AdamW(
             self.net_.parameters(), lr=self.lr, weight_decay=self.weight_decay, amsgrad=True
         )
@@ -168,6 +176,10 @@ class MLPEnsemble(Surrogate):
             self.fit_info_["best_val_loss"] = best_loss.tolist()
         self.fit_info_["epochs_run"] = _epoch + 1
         self.fit_info_["val_loss_history"] = history
+        self.trained_ = True
+
+    def _keeps_transforms(self) -> bool:
+        return self.warm_start and self.trained_
 
     def _predict_model_space(self, X):
         self.net_.eval()
@@ -179,3 +191,4 @@ class MLPEnsemble(Surrogate):
 
     def _load_state(self, tensors, extra):
         self.net_.load_state_dict(tensors)
+        self.trained_ = True

@@ -36,3 +36,26 @@ def test_invalid_configuration_is_rejected():
             assert msg in str(err)
         else:
             raise AssertionError(f"{kwargs} accepted")
+
+
+def test_warm_start_continues_from_the_previous_fit():
+    from surrogates.space import ParameterSpace
+    from surrogates.targets import Target
+
+    space = ParameterSpace.box([-1.0, -1.0], [1.0, 1.0])
+    target = Target(name="O", column="O", kind="regression", unit="",
+                    transform="standardize", paper_name="test", requires_valid=False)
+    X = space.sample_uniform(400, 0)
+    y = np.sin(3 * X[:, 0]) + X[:, 1] ** 2
+    kw = {"space": space, "hidden": [32, 32], "n_members": 2, "batch_size": 32, "seed": 0}
+    warm = MLPEnsemble(target, warm_start=True, epochs=30, **kw).fit(X[:300], y[:300],
+                                                                     progress=False)
+    scaler = warm.input_scaler_
+    before = np.abs(warm.predict(X).mean - y).mean()
+    warm.epochs = 1
+    warm.fit(X, y, progress=False)  # one more pass on all 400 points, from the trained nets
+    cold = MLPEnsemble(target, epochs=1, **kw).fit(X, y, progress=False)
+    err_warm = np.abs(warm.predict(X).mean - y).mean()
+    err_cold = np.abs(cold.predict(X).mean - y).mean()
+    assert warm.input_scaler_ is scaler  # the scaling the networks learnt in is kept
+    assert err_warm < 0.5 * err_cold and err_warm < 1.5 * before

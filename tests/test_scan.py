@@ -149,6 +149,16 @@ def test_scan_beats_uniform_sampling_on_the_circle():
     assert (result.tested["origin"] == "random").sum() == 16  # 10 % of four batches of 40
 
 
+def test_scan_with_a_warm_started_deep_ensemble():
+    mlp = {"hidden": [32, 32], "n_members": 3, "epochs": 40, "batch_size": 32,
+           "warm_start": True}
+    scan = _scan(model="mlp", model_options=mlp, seed=0)
+    result = scan.run(160)
+    assert scan.surrogates_["O"].trained_ and len(result.tested) == 160
+    guided = result.tested[result.tested["origin"] == "guided"]
+    assert guided["in_target"].mean() > 0.2  # uniform: 3.5 %
+
+
 def test_resumed_scan_equals_an_uninterrupted_one():
     full = _scan(seed=3).run(160)
     part = _scan(seed=3).run(120)

@@ -44,12 +44,14 @@ from surrogates.validation import check_integers
 __all__ = ["ActiveScan", "ScanResult", "observable_target"]
 
 #: Surrogate options used when a scan names a family without options: one exact GP expert
-#: (``poe`` of one expert is the exact GP) up to 4,096 points, or a small deep ensemble.
+#: (``poe`` of one expert is the exact GP) up to 4,096 points, or a small deep ensemble; both
+#: warm-started from the previous iteration.
 DEFAULT_MODEL_OPTIONS: dict[str, dict[str, Any]] = {
     "rbcm": {"expert_size": 4096, "aggregation": "poe", "calibrate_variance": False,
              "include_noise": False, "min_noise": 1e-4, "n_iter": 150, "warm_start": True,
              "n_iter_warm": 25, "precision": "float64"},
-    "mlp": {"hidden": [64, 64, 64], "n_members": 5, "epochs": 300, "batch_size": 64},
+    "mlp": {"hidden": [64, 64, 64], "n_members": 5, "epochs": 200, "batch_size": 64,
+            "warm_start": True},
 }
 _VALID = "simulator_ok"
 
