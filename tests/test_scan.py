@@ -258,6 +258,8 @@ def test_scan_cli_runs_and_resumes(tmp_path, capsys):
     resumed = pd.read_csv(tmp_path / "out" / "tested.csv")
     assert len(resumed) == 160 and resumed["iteration"].max() == 3
     pd.testing.assert_frame_equal(resumed.iloc[:120], first)
+    history = pd.read_csv(tmp_path / "out" / "history.csv")
+    assert list(history["iteration"]) == [0, 1, 2, 3]  # the first run's history is kept
     cfg["scan"]["acquisition"] = "nope"
     path.write_text(yaml.safe_dump(cfg))
     assert main(["scan", "--config", str(path)]) == 2

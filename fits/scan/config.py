@@ -107,15 +107,19 @@ def run_scan_config(
     from fits.scan.figures import plot_tested_points
 
     config.scan.progress = progress
-    tested = None
+    previous = None
     if resume and (config.output / "tested.csv").is_file():
-        tested = pd.read_csv(config.output / "tested.csv")
+        previous = ScanResult.load(config.output)
 
-    def save(result: ScanResult) -> None:
+    def save(result: ScanResult) -> ScanResult:
+        if previous is not None:  # keep the history of the interrupted run
+            history = pd.concat([previous.history, result.history], ignore_index=True)
+            result = ScanResult(result.tested, history, result.settings)
         result.save(config.output)
+        return result
 
-    result = config.scan.run(config.budget, tested=tested, callback=save)
-    result.save(config.output)
+    result = save(config.scan.run(config.budget, callback=save,
+                                  tested=None if previous is None else previous.tested))
     fig = plot_tested_points({"scan": result.tested}, config.scan.simulator.space)
     fig.savefig(config.output / "tested_points.png", dpi=120)
     return result
