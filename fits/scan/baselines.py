@@ -13,7 +13,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from fits.scan.constraints import Constraint, in_target_region, log_likelihood
+from fits.scan.constraints import Constraint, evaluate
+from fits.scan.samplers import emcee_in_box, ultranest_in_box
 from fits.scan.simulators import Simulator
 
 __all__ = ["BASELINES", "run_baseline"]
@@ -31,12 +32,7 @@ class _Recorder:
         return sum(len(f) for f in self.frames)
 
     def log_likelihood(self, X: np.ndarray) -> np.ndarray:
-        X = np.atleast_2d(X)
-        observed = self.simulator(X)
-        frame = pd.DataFrame(X, columns=list(self.simulator.space.names))
-        frame[list(observed.columns)] = observed.to_numpy()
-        frame["in_target"] = in_target_region(observed, self.constraints)
-        frame["log_likelihood"] = log_likelihood(observed, self.constraints)
+        frame = evaluate(self.simulator, self.constraints, np.atleast_2d(X))
         self.frames.append(frame)
         return frame["log_likelihood"].to_numpy()
 
@@ -51,21 +47,9 @@ def _uniform(rec: _Recorder, budget: int, rng: np.random.Generator) -> None:
 
 
 def _emcee(rec: _Recorder, budget: int, rng: np.random.Generator, n_walkers: int = 32) -> None:
-    import emcee
-
     space = rec.simulator.space
-    n_walkers = max(n_walkers, 2 * space.n_dim + 2)
-
-    def log_prob(X: np.ndarray) -> np.ndarray:
-        inside = space.contains(X)
-        out = np.full(len(X), -np.inf)
-        if inside.any():
-            out[inside] = rec.log_likelihood(X[inside])
-        return out
-
-    sampler = emcee.EnsembleSampler(n_walkers, space.n_dim, log_prob, vectorize=True)
-    sampler.random_state = np.random.RandomState(int(rng.integers(2**31))).get_state()
-    start = space.sample_uniform(n_walkers, rng)
+    sampler = emcee_in_box(space, rec.log_likelihood, n_walkers, rng)
+    start = space.sample_uniform(sampler.nwalkers, rng)
     for _ in sampler.sample(start, iterations=100 * budget):  # proposals outside the box
         if rec.n_calls >= budget:  # cost no call, so steps are counted by calls
             break
@@ -74,19 +58,11 @@ def _emcee(rec: _Recorder, budget: int, rng: np.random.Generator, n_walkers: int
 def _ultranest(
     rec: _Recorder, budget: int, rng: np.random.Generator, min_num_live_points: int = 100
 ) -> None:
-    import ultranest
-
-    space = rec.simulator.space
-
     def log_like(X: np.ndarray) -> np.ndarray:
         return np.maximum(rec.log_likelihood(X), -1e100)
 
-    sampler = ultranest.ReactiveNestedSampler(
-        list(space.names), log_like, space.unit_cube_transform, vectorized=True
-    )
-    np.random.seed(int(rng.integers(2**31)))  # noqa: NPY002 (UltraNest uses the global generator)
-    sampler.run(min_num_live_points=min_num_live_points, max_ncalls=budget,
-                show_status=False, viz_callback=False)
+    ultranest_in_box(rec.simulator.space, log_like, rng,
+                     min_num_live_points=min_num_live_points, max_ncalls=budget)
 
 
 BASELINES = {"uniform": _uniform, "emcee": _emcee, "ultranest": _ultranest}

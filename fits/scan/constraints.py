@@ -7,12 +7,15 @@ observables all lie within ``n_sigma`` (2 by default) standard deviations of the
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["Constraint", "in_target_region", "log_likelihood"]
+if TYPE_CHECKING:
+    from fits.scan.simulators import Simulator
+
+__all__ = ["Constraint", "evaluate", "in_target_region", "log_likelihood"]
 
 
 @dataclass(frozen=True)
@@ -76,3 +79,19 @@ def log_likelihood(observed: pd.DataFrame, constraints: list[Constraint]) -> np.
         term = -0.5 * ((values - c.value) / c.sigma) ** 2
         total += np.where(np.isfinite(term), term, -np.inf)
     return total
+
+
+def evaluate(simulator: Simulator, constraints: list[Constraint], X: np.ndarray) -> pd.DataFrame:
+    """Run ``simulator`` on ``X`` (n_points, n_dim) and score the results.
+
+    Returns
+    -------
+    DataFrame
+        The parameters, the observables, ``in_target`` and ``log_likelihood``, one row per point.
+    """
+    observed = simulator(X)
+    frame = pd.DataFrame(X, columns=list(simulator.space.names))
+    frame[list(observed.columns)] = observed.to_numpy()
+    frame["in_target"] = in_target_region(observed, constraints)
+    frame["log_likelihood"] = log_likelihood(observed, constraints)
+    return frame

@@ -33,7 +33,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from fits.scan.acquisition import ACQUISITIONS, acquisition
-from fits.scan.constraints import Constraint, in_target_region, log_likelihood
+from fits.scan.constraints import Constraint, evaluate
 from fits.scan.proposals import PROPOSALS, propose
 from fits.scan.simulators import Simulator
 from surrogates.base import Surrogate
@@ -235,13 +235,9 @@ class ActiveScan:
         return np.random.default_rng([self.seed, iteration])
 
     def _evaluate(self, X: np.ndarray, iteration: int, origin: np.ndarray) -> pd.DataFrame:
-        observed = self.simulator(X)
-        frame = pd.DataFrame(X, columns=list(self.simulator.space.names))
-        frame[list(observed.columns)] = observed.to_numpy()
-        frame["iteration"] = iteration
-        frame["origin"] = origin
-        frame["in_target"] = in_target_region(observed, self.constraints)
-        frame["log_likelihood"] = log_likelihood(observed, self.constraints)
+        frame = evaluate(self.simulator, self.constraints, X)
+        frame.insert(len(frame.columns) - 2, "iteration", iteration)
+        frame.insert(len(frame.columns) - 2, "origin", origin)
         return frame
 
     def _train(self, tested: pd.DataFrame, iteration: int) -> dict[str, float]:

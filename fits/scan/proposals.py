@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 from scipy.special import logsumexp
 
+from fits.scan.samplers import emcee_in_box, ultranest_in_box
 from surrogates.space import ParameterSpace
 
 __all__ = ["PROPOSALS", "Proposal", "propose"]
@@ -177,28 +178,19 @@ def mcmc(
     **_: Any,
 ) -> Proposal:
     """emcee on ``log a(x)``; ``n`` points drawn from the second half of the chains."""
-    import emcee
 
-    n_walkers = max(n_walkers, 2 * space.n_dim + 2)
+    def log_a(X: np.ndarray) -> np.ndarray:
+        with np.errstate(divide="ignore"):
+            return np.log(score(X))
+
+    sampler = emcee_in_box(space, log_a, n_walkers, rng)
     X0 = space.sample_uniform(n_start_candidates, rng)
-    a0 = score(X0)
-    start = X0[np.argsort(a0)[::-1][:n_walkers]]
-
-    def log_prob(X: np.ndarray) -> np.ndarray:
-        inside = space.contains(X)
-        out = np.full(len(X), -np.inf)
-        if inside.any():
-            with np.errstate(divide="ignore"):
-                out[inside] = np.log(score(X[inside]))
-        return out
-
-    sampler = emcee.EnsembleSampler(n_walkers, space.n_dim, log_prob, vectorize=True)
-    sampler.random_state = np.random.RandomState(int(rng.integers(2**31))).get_state()
+    start = X0[np.argsort(score(X0))[::-1][: sampler.nwalkers]]
     sampler.run_mcmc(start, n_steps, progress=False)
     chain = sampler.get_chain(discard=n_steps // 2, flat=True)
     X = chain[rng.choice(len(chain), size=n, replace=len(chain) < n)]
     info = {
-        "n_candidates": n_start_candidates + n_walkers * n_steps,
+        "n_candidates": n_start_candidates + sampler.nwalkers * n_steps,
         "n_accepted": n,
         "acceptance": float(np.mean(sampler.acceptance_fraction)),
     }
@@ -216,20 +208,12 @@ def ultranest(
     **_: Any,
 ) -> Proposal:
     """UltraNest on ``log a(x)`` (floored at 1e-300); ``n`` equally weighted posterior points."""
-    import ultranest
 
     def log_like(X: np.ndarray) -> np.ndarray:
         return np.log(np.maximum(score(X), 1e-300))
 
-    sampler = ultranest.ReactiveNestedSampler(
-        list(space.names), log_like, space.unit_cube_transform, vectorized=True
-    )
-    result = sampler.run(
-        min_num_live_points=min_num_live_points,
-        max_ncalls=max_ncalls,
-        show_status=False,
-        viz_callback=False,
-    )
+    result = ultranest_in_box(space, log_like, rng, min_num_live_points=min_num_live_points,
+                              max_ncalls=max_ncalls)
     samples = np.asarray(result["samples"])
     X = samples[rng.choice(len(samples), size=n, replace=len(samples) < n)]
     return Proposal(X, {"n_candidates": int(result["ncall"]), "n_accepted": n})
