@@ -30,6 +30,7 @@ from safetensors.torch import load_file, save_file
 
 from surrogates._version import __version__
 from surrogates.device import resolve_device
+from surrogates.features import check_feature_map, feature_names, transform_features
 from surrogates.space import PMSSM19, ParameterSpace
 from surrogates.targets import TARGETS, Target, get_target
 from surrogates.transforms import InputScaler, TargetTransform
@@ -112,6 +113,9 @@ class Surrogate(ABC):
         of one's own (e.g. an observable of an analytic benchmark).
     space : ParameterSpace, optional
         The input parameters; the pMSSM-19 space by default.
+    features : str
+        Feature map of :mod:`surrogates.features` the model learns on (``"raw"``: the
+        parameters; ``"pmssm19_physics"``: plus derived masses, mixings and ratios).
     seed : int
         Seed of every random choice made by :meth:`fit`.
     device : str or torch.device, optional
@@ -130,11 +134,14 @@ class Surrogate(ABC):
         target: str | Target,
         *,
         space: ParameterSpace | None = None,
+        features: str = "raw",
         seed: int = 0,
         device: str | None = None,
     ) -> None:
         self.target = get_target(target)
         self.space = PMSSM19 if space is None else space
+        check_feature_map(features, self.space)
+        self.features = features
         self.seed = int(seed)
         self.device = resolve_device(device)
         self.input_scaler_: InputScaler | None = None
@@ -143,6 +150,11 @@ class Surrogate(ABC):
         self.fit_info_: dict[str, Any] = {}
 
     # ------------------------------------------------------------------ hooks
+    @property
+    def n_inputs(self) -> int:
+        """Number of model inputs: the columns of the feature map."""
+        return len(feature_names(self.features, self.space))
+
     @property
     def dtype(self) -> torch.dtype:
         """Floating-point type of the model-space tensors."""
@@ -229,7 +241,7 @@ class Surrogate(ABC):
         if (X_val is None) != (y_val is None):
             raise ValueError("give both X_val and y_val, or neither")
         if not self._keeps_transforms():
-            self.input_scaler_ = InputScaler.fit(Xa)
+            self.input_scaler_ = InputScaler.fit(self._features(Xa))
             self.target_transform_ = TargetTransform(self.target.transform).fit(ya)
         self.domain_ = Domain.from_data(Xa)
         val = None
@@ -391,9 +403,12 @@ class Surrogate(ABC):
         if not self.is_fitted:
             raise ValueError(f"this {type(self).__name__} is not fitted yet; call fit() or load()")
 
+    def _features(self, X: np.ndarray) -> np.ndarray:
+        return transform_features(self.features, self.space, X)
+
     def _inputs(self, X: np.ndarray) -> torch.Tensor:
         return torch.as_tensor(
-            self.input_scaler_.transform(X), dtype=self.dtype, device=self.device
+            self.input_scaler_.transform(self._features(X)), dtype=self.dtype, device=self.device
         )
 
     def _targets(self, y: np.ndarray) -> torch.Tensor:

@@ -62,6 +62,8 @@ class MLPEnsemble(Surrogate):
         starting afresh; ``epochs`` then counts the further passes.
     space : ParameterSpace, optional
         Input parameters (default: the pMSSM-19 space).
+    features : str
+        Feature map of :mod:`surrogates.features` (default ``"raw"``: the parameters).
     seed : int
     device : str, optional
     """
@@ -87,10 +89,11 @@ class MLPEnsemble(Surrogate):
         patience: int = 10,
         warm_start: bool = False,
         space: ParameterSpace | None = None,
+        features: str = "raw",
         seed: int = 0,
         device: str | None = None,
     ) -> None:
-        super().__init__(target, space=space, seed=seed, device=device)
+        super().__init__(target, space=space, features=features, seed=seed, device=device)
         check_integers(
             ("n_members", n_members, 1),
             ("epochs", epochs, 1),
@@ -112,7 +115,7 @@ class MLPEnsemble(Surrogate):
         self.trained_ = False
 
     def _new_net(self) -> BatchedMLP:
-        return BatchedMLP(self.n_members, self.space.n_dim, self.hidden, 1, self.activation).to(
+        return BatchedMLP(self.n_members, self.n_inputs, self.hidden, 1, self.activation).to(
             self.device
         )
 

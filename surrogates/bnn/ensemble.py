@@ -13,9 +13,9 @@ from surrogates.base import MemberOutput, Surrogate
 from surrogates.bnn.diagnostics import prediction_convergence, sampler_summary
 from surrogates.bnn.hmc import run_chains
 from surrogates.bnn.posterior import BNNPosterior, ParameterLayout
-from surrogates.bnn.pretrain import pretrain
+from surrogates.bnn.pretrain import SCHEDULES, log_error_scale, pretrain
 from surrogates.bnn.prior import WeightPrior
-from surrogates.nn import ACTIVATIONS, batched_mlp_forward
+from surrogates.nn import ACTIVATIONS, BatchedMLP, batched_mlp_forward
 from surrogates.space import ParameterSpace
 from surrogates.targets import Target
 from surrogates.validation import check_integers
@@ -24,6 +24,7 @@ __all__ = ["BNNEnsemble"]
 
 PREDICTIVES = ("noisy", "function")
 MASSES = ("fisher", "identity")
+HMC_LAYERS = ("all", "last")
 #: AMSGrad learning-rate cycles of arXiv:2007.04506 Sec. 4 (the classifier's ten times smaller).
 REGRESSION_LRS = (1e-2, 1e-3, 1e-4)
 #: Floats of the largest hidden activation per prediction chunk (1 GiB on CUDA, 128 MiB on CPU).
@@ -73,6 +74,19 @@ class BNNEnsemble(Surrogate):
     independent of chunking, and leave the mean of the symmetric noise term near zero. For the
     classifier members are probabilities :math:`\mathrm{sigmoid}(f_{\theta_k}(x))`.
 
+    Last-layer sampling (``hmc_layers="last"``). Full-batch HMC over every weight of a wide
+    network and 10^5 points is out of reach on a CPU. Then the ``n_chains`` pre-trained networks
+    are kept as fixed *trunks* :math:`h_c(x)` (their hidden layers) and HMC samples, per trunk,
+    the posterior of the output layer :math:`f = w^\top h_c(x) + b` with the same priors and
+    hyper-priors (a Bayesian last layer, Snoek et al., arXiv:1502.05700; Kristiadi et al.,
+    arXiv:2002.10118). The ensemble is then a mixture over trunks, i.e. over pre-trained modes
+    (the deep-ensemble part of the spread, Wilson & Izmailov, arXiv:2002.08791), of the
+    last-layer posteriors (the within-mode part). With ``heteroscedastic=True`` each trunk also
+    learns the model-space scale :math:`\sigma_c(x)` of its own error
+    (:mod:`~.pretrain`), the likelihood becomes
+    :math:`z \sim \mathcal N(f, \sigma_c(x)^2/\tau)` (:mod:`~.posterior`) and a noisy member
+    adds :math:`\sigma_c(x)\,\tau_k^{-1/2} q_k`: the error bar follows the input.
+
     Re-weighting. :meth:`reweight` gives member :math:`k` the weight
     :math:`w_k \propto p_{\rm new}(\theta_k)/p_{\rm old}(\theta_k)` (importance sampling, as
     TensorBNN), so a changed prior needs no new sampling.
@@ -117,12 +131,23 @@ class BNNEnsemble(Surrogate):
         Epochs per AMSGrad cycle.
     pretrain_batch_size : int
     pretrain_lrs : sequence of float or None
-        Learning rate of each cycle; ``None``: 1e-2, 1e-3, 1e-4 (regression), ten times
-        smaller (classifier).
+        Learning rate of each cycle (the peak of ``"one_cycle"`` is the first); ``None``:
+        1e-2, 1e-3, 1e-4 (regression), ten times smaller (classifier).
+    pretrain_schedule : {"amsgrad_cycles", "one_cycle"}
+        Pre-training schedule (:mod:`~.pretrain`).
+    pretrain_weight_decay : float
+        Decoupled weight decay of ``"one_cycle"``.
+    hmc_layers : {"all", "last"}
+        Sample every weight (the paper's method) or the output layer of each pre-trained
+        network (see above).
+    heteroscedastic : bool
+        Input-dependent noise learnt by the trunks (regression with ``hmc_layers="last"``).
     n_diagnostic_points : int
         Held-out points (validation data, else training) for R-hat and ESS.
     space : ParameterSpace, optional
         Input parameters (default: the pMSSM-19 space).
+    features : str
+        Feature map of :mod:`surrogates.features` (default ``"raw"``: the parameters).
     seed : int
     device : str, optional
     """
@@ -161,12 +186,17 @@ class BNNEnsemble(Surrogate):
         pretrain_epochs: int = 20,
         pretrain_batch_size: int = 256,
         pretrain_lrs: Sequence[float] | None = None,
+        pretrain_schedule: str = "amsgrad_cycles",
+        pretrain_weight_decay: float = 0.0,
+        hmc_layers: str = "all",
+        heteroscedastic: bool = False,
         n_diagnostic_points: int = 64,
         space: ParameterSpace | None = None,
+        features: str = "raw",
         seed: int = 0,
         device: str | None = None,
     ) -> None:
-        super().__init__(target, space=space, seed=seed, device=device)
+        super().__init__(target, space=space, features=features, seed=seed, device=device)
         check_integers(
             ("n_chains", n_chains, 1), ("n_burnin", n_burnin, 0), ("n_samples", n_samples, 1),
             ("thin", thin, 1), ("n_leapfrog", n_leapfrog, 1),
@@ -194,6 +224,24 @@ class BNNEnsemble(Surrogate):
             raise ValueError(f"mass must be one of {', '.join(MASSES)}; got {mass!r}")
         if pretrain_lrs is not None and not all(lr > 0 for lr in pretrain_lrs):
             raise ValueError(f"pretrain_lrs must all be > 0; got {pretrain_lrs!r}")
+        if pretrain_schedule not in SCHEDULES:
+            raise ValueError(
+                f"pretrain_schedule must be one of {', '.join(SCHEDULES)}; "
+                f"got {pretrain_schedule!r}"
+            )
+        if not pretrain_weight_decay >= 0:
+            raise ValueError(f"pretrain_weight_decay must be >= 0; got {pretrain_weight_decay!r}")
+        if hmc_layers not in HMC_LAYERS:
+            raise ValueError(
+                f"hmc_layers must be one of {', '.join(HMC_LAYERS)}; got {hmc_layers!r}"
+            )
+        if hmc_layers == "last" and not hidden:
+            raise ValueError("hmc_layers='last' needs at least one hidden layer; got hidden=()")
+        if heteroscedastic and (hmc_layers != "last" or self.target.is_classifier):
+            raise ValueError(
+                "heteroscedastic=True needs hmc_layers='last' and a regression target; got "
+                f"hmc_layers={hmc_layers!r}, target {self.target.name!r}"
+            )
         self.hidden = tuple(int(h) for h in hidden)
         self.activation = activation
         self.prior = prior
@@ -215,11 +263,17 @@ class BNNEnsemble(Surrogate):
         self.pretrain_epochs = int(pretrain_epochs)
         self.pretrain_batch_size = int(pretrain_batch_size)
         self.pretrain_lrs = None if pretrain_lrs is None else tuple(float(x) for x in pretrain_lrs)
+        self.pretrain_schedule = pretrain_schedule
+        self.pretrain_weight_decay = float(pretrain_weight_decay)
+        self.hmc_layers = hmc_layers
+        self.heteroscedastic = bool(heteroscedastic)
         self.n_diagnostic_points = int(n_diagnostic_points)
+        sampled = (self.n_inputs, self.hidden) if hmc_layers == "all" else (self.hidden[-1], ())
         self.layout = ParameterLayout.for_network(
-            self.space.n_dim, self.hidden, sample_scales=self.weight_prior.samples_scales,
+            *sampled, sample_scales=self.weight_prior.samples_scales,
             sample_noise=not self.target.is_classifier and self.noise_sigma is None,
         )
+        self.trunk_: BatchedMLP | None = None
         self.members_: torch.Tensor | None = None
         self.member_weights_: torch.Tensor | None = None
         self.reweighted_prior_: dict[str, Any] | None = None
@@ -236,11 +290,14 @@ class BNNEnsemble(Surrogate):
         floats = _CHUNK_FLOATS["cuda" if self.device.type == "cuda" else "cpu"]
         return max(256, floats // (self.n_members * max(self.hidden, default=1)))
 
-    def _posterior(self, X: torch.Tensor, z: torch.Tensor, prior: WeightPrior) -> BNNPosterior:
+    def _posterior(
+        self, X: torch.Tensor, z: torch.Tensor, prior: WeightPrior,
+        point_scale: torch.Tensor | None = None,
+    ) -> BNNPosterior:
         return BNNPosterior(
             X, z, layout=self.layout, prior=prior, activation=self.activation,
             classifier=self.target.is_classifier, noise_sigma=self.noise_sigma,
-            noise_shape=self.noise_shape, noise_rate=self.noise_rate,
+            noise_shape=self.noise_shape, noise_rate=self.noise_rate, point_scale=point_scale,
         )
 
     def _set_members(self, members: torch.Tensor) -> None:
@@ -257,21 +314,45 @@ class BNNEnsemble(Surrogate):
         quantiles = math.sqrt(2) * torch.erfinv(2 * probs - 1)
         self._quantiles = quantiles[torch.randperm(n, generator=gen)].to(members)
 
+    def _new_trunk(self) -> BatchedMLP:
+        n_outputs = 2 if self.heteroscedastic else 1
+        return BatchedMLP(self.n_chains, self.n_inputs, self.hidden, n_outputs, self.activation)
+
+    def _trunk_outputs(self, X: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Last hidden activations (n_chains, n, width) and error scales (n_chains, n) or None."""
+        w, b = list(self.trunk_.weights), list(self.trunk_.biases)
+        h = ACTIVATIONS[self.activation](batched_mlp_forward(w[:-1], b[:-1], X, self.activation))
+        if not self.heteroscedastic:
+            return h, None
+        u = torch.baddbmm(b[-1][..., 1:], h, w[-1][..., 1:])[..., 0]
+        return h, torch.exp(log_error_scale(u))
+
     def _member_values(self, X: torch.Tensor, noisy: bool) -> torch.Tensor:
-        X = X.expand(self.members_.shape[0], *X.shape).contiguous()  # CPU bmm's fast path
-        f = batched_mlp_forward(self._weights, self._biases, X, self.activation)[..., 0]
+        scale = None
+        if self.hmc_layers == "all":
+            X = X.expand(self.members_.shape[0], *X.shape).contiguous()  # CPU bmm's fast path
+            f = batched_mlp_forward(self._weights, self._biases, X, self.activation)[..., 0]
+        else:
+            h, scale = self._trunk_outputs(X)
+            c, s = self.n_chains, self.members_.shape[0] // self.n_chains
+            w = self._weights[0].reshape(c, s, -1)
+            f = torch.baddbmm(self._biases[0].reshape(c, s, 1), w, h.transpose(1, 2))
+            f = f.reshape(c * s, -1)
+            scale = None if scale is None else scale.repeat_interleave(s, dim=0)
         if self.target.is_classifier:
             return torch.sigmoid(f)
         if noisy:
-            f = f + (self._noise * self._quantiles)[:, None]
+            noise = (self._noise * self._quantiles)[:, None]
+            f = f + (noise if scale is None else noise * scale)
         return f
 
     # ------------------------------------------------------------------ hooks
     def _initial_state(self, X, z, val, progress: bool) -> torch.Tensor:
-        """Pre-train one network per chain; their parameters, shape (n_chains, n_params).
+        """Pre-train one network per chain; the starting points, shape (n_chains, n_params).
 
-        Sampled log-scales start at the pre-trained weights' scales, a sampled noise precision
-        at each network's inverse mean squared training residual.
+        With ``hmc_layers="last"`` the networks become the trunks and the starting points are
+        their output layers. Sampled log-scales start at the pre-trained weights' scales, a
+        sampled noise precision at each network's inverse mean squared (scaled) residual.
         """
         classifier = self.target.is_classifier
         lrs = self.pretrain_lrs or tuple(lr / (10 if classifier else 1) for lr in REGRESSION_LRS)
@@ -279,24 +360,41 @@ class BNNEnsemble(Surrogate):
         net, history = pretrain(
             X, z, val, n_networks=self.n_chains, hidden=self.hidden, activation=self.activation,
             classifier=classifier, learning_rates=lrs, epochs=self.pretrain_epochs,
-            batch_size=self.pretrain_batch_size, progress=progress,
+            batch_size=self.pretrain_batch_size, schedule=self.pretrain_schedule,
+            weight_decay=self.pretrain_weight_decay, heteroscedastic=self.heteroscedastic,
+            progress=progress,
         )
-        weights = [w.detach() for w in net.weights]
-        biases = [b.detach() for b in net.biases]
+        self.fit_info_["pretrain_val_loss"] = history
+        self.fit_info_["pretrain_seconds"] = time.perf_counter() - start
+        net.requires_grad_(False)
+        weights, biases = list(net.weights), list(net.biases)
+        if self.hmc_layers == "last":
+            self.trunk_ = net
+            weights = [weights[-1][..., :1].contiguous()]
+            biases = [biases[-1][..., :1].contiguous()]
+        return weights, biases
+
+    def _hmc_inputs(self, X: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Inputs of the sampled layers and per-point error scales (None: homoscedastic)."""
+        if self.hmc_layers == "all":
+            return X, None
+        with torch.no_grad():
+            return self._trunk_outputs(X)
+
+    def _fit(self, X, z, val, progress):
+        weights, biases = self._initial_state(X, z, val, progress)
+        start = time.perf_counter()
+        inputs, scale = self._hmc_inputs(X)
+        posterior = self._posterior(inputs, z, self.weight_prior, scale)
         log_tau = None
         if self.layout.n_noise:
             with torch.no_grad():
-                log_tau = -torch.log(((net(X)[..., 0] - z) ** 2).mean(dim=1))
-        self.fit_info_["pretrain_val_loss"] = history
-        self.fit_info_["pretrain_seconds"] = time.perf_counter() - start
-        return self.layout.flatten(
+                f = batched_mlp_forward(weights, biases, inputs, self.activation)[..., 0]
+                r = f - z if scale is None else (f - z) / scale
+                log_tau = -torch.log((r**2).mean(dim=1))
+        theta0 = self.layout.flatten(
             weights, biases, self.weight_prior.initial_log_scales(weights, biases), log_tau
         )
-
-    def _fit(self, X, z, val, progress):
-        theta0 = self._initial_state(X, z, val, progress)
-        start = time.perf_counter()
-        posterior = self._posterior(X, z, self.weight_prior)
         inv_mass = 1.0 / posterior.fisher_diagonal(theta0) if self.mass == "fisher" else None
         result = run_chains(
             posterior.log_prob_and_grad, theta0, n_burnin=self.n_burnin,
@@ -326,6 +424,8 @@ class BNNEnsemble(Surrogate):
 
     def _state_tensors(self):
         tensors = {"members": self.members_}
+        if self.trunk_ is not None:
+            tensors.update({f"trunk.{k}": v for k, v in self.trunk_.state_dict().items()})
         if self.member_weights_ is not None:
             tensors["member_weights"] = self.member_weights_
         return tensors
@@ -334,6 +434,13 @@ class BNNEnsemble(Surrogate):
         return {"reweighted_prior": self.reweighted_prior_}
 
     def _load_state(self, tensors, extra):
+        if self.hmc_layers == "last":
+            self.trunk_ = self._new_trunk().to(self.device)
+            self.trunk_.load_state_dict(
+                {k[len("trunk."):]: v.to(self.dtype) for k, v in tensors.items()
+                 if k.startswith("trunk.")}
+            )
+            self.trunk_.requires_grad_(False)
         self._set_members(tensors["members"].to(self.dtype))
         self.member_weights_ = tensors.get("member_weights")
         self.reweighted_prior_ = extra.get("reweighted_prior")

@@ -1,15 +1,34 @@
-"""Pre-training of the HMC starting points: cycles of AMSGrad with decreasing learning rates.
+r"""Pre-training of the HMC starting points.
 
-Kronheim et al., arXiv:2007.04506 Sec. 4 (and TensorBNN, arXiv:2009.14393): before sampling,
-each network is trained by AMSGrad (Reddi et al., arXiv:1904.09237) in cycles whose learning
-rates decrease (regression 1e-2, 1e-3, 1e-4; the classifier ten times smaller); every cycle
-starts from, and ends on, the network with the best validation loss seen in that cycle. One
-network per HMC chain is trained, each from its own initialisation and minibatch order, all as
-one batched program.
+Two schedules:
+
+``"amsgrad_cycles"``
+    Kronheim et al., arXiv:2007.04506 Sec. 4 (and TensorBNN, arXiv:2009.14393): each network
+    is trained by AMSGrad (Reddi et al., arXiv:1904.09237) in cycles whose learning rates
+    decrease (regression 1e-2, 1e-3, 1e-4; the classifier ten times smaller); every cycle
+    starts from, and ends on, the network with the best validation loss seen in that cycle.
+``"one_cycle"``
+    AdamW (Loshchilov & Hutter, arXiv:1711.05101) with decoupled weight decay under one
+    learning-rate cycle (Smith & Topin, arXiv:1708.07120: warm-up to the first learning rate,
+    then cosine annealing to 1e-4 of it), keeping each network's best-validation epoch. With
+    wide networks this reaches a lower loss in the same time than the cycles above, and is
+    what the ``paper`` configurations use.
+
+One network per HMC chain is trained, each from its own initialisation and minibatch order,
+all as one batched program. A *heteroscedastic* regression network has a second output
+:math:`u(x) = \ln\sigma(x)`, the model-space scale of its own error, trained by the Gaussian
+negative log likelihood with the mean held fixed (stop-gradient), so the mean is fitted by
+least squares exactly as without it:
+
+.. math:: L = ig(z - \mu(x)ig)^2 + ig(z - [\mu(x)]ig)^2 e^{-2u(x)} + 2u(x),
+
+with :math:`[\cdot]` the stop-gradient (the detached-mean variance fit of Seitzer et al.,
+arXiv:2203.09168, Sec. 3, in its :math:`eta 	o` mean-only form).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import torch
@@ -17,16 +36,39 @@ from tqdm.auto import tqdm
 
 from surrogates.nn import BatchedMLP
 
-__all__ = ["pretrain"]
+__all__ = ["LOG_SCALE_RANGE", "SCHEDULES", "log_error_scale", "pretrain"]
+
+SCHEDULES = ("amsgrad_cycles", "one_cycle")
+#: Range of a heteroscedastic network's log error scale in model space (standardised targets):
+#: from 1e-4 to 10 standard deviations of the target, so that a point far from the data cannot
+#: be handed an infinite error bar (or a vanishing one).
+LOG_SCALE_RANGE = (math.log(1e-4), math.log(10.0))
+#: Final learning rate of the one-cycle schedule, relative to its peak.
+_ONE_CYCLE_FINAL = 1e-4
 
 
-def _loss(net: BatchedMLP, X: torch.Tensor, z: torch.Tensor, classifier: bool) -> torch.Tensor:
-    """Per-network mean loss, shape (n_networks,); ``X``/``z`` shared or one batch per network."""
-    f = net(X)[..., 0]
+def log_error_scale(raw: torch.Tensor) -> torch.Tensor:
+    """The network's second output as a log error scale, clamped to :data:`LOG_SCALE_RANGE`."""
+    return raw.clamp(*LOG_SCALE_RANGE)
+
+
+def _loss(
+    net: BatchedMLP, X: torch.Tensor, z: torch.Tensor, classifier: bool, selection: bool = False
+) -> torch.Tensor:
+    """Per-network mean loss, shape (n_networks,); ``X``/``z`` shared or one batch per network.
+
+    ``selection``: the loss that picks the best epoch, the squared error of the mean alone.
+    """
+    out = net(X)
+    f = out[..., 0]
     z = z.expand_as(f)
     if classifier:
         return torch.nn.functional.binary_cross_entropy_with_logits(f, z, reduction="none").mean(1)
-    return ((f - z) ** 2).mean(dim=1)
+    sq = (f - z) ** 2
+    if out.shape[-1] == 1 or selection:
+        return sq.mean(dim=1)
+    u = log_error_scale(out[..., 1])
+    return (sq + sq.detach() * torch.exp(-2 * u) + 2 * u).mean(dim=1)
 
 
 def pretrain(
@@ -41,9 +83,12 @@ def pretrain(
     learning_rates: Sequence[float],
     epochs: int,
     batch_size: int,
+    schedule: str = "amsgrad_cycles",
+    weight_decay: float = 0.0,
+    heteroscedastic: bool = False,
     progress: bool = False,
 ) -> tuple[BatchedMLP, list[float]]:
-    """Train ``n_networks`` networks by cycles of AMSGrad.
+    """Train ``n_networks`` networks (see the module text for the schedules).
 
     Parameters
     ----------
@@ -52,9 +97,15 @@ def pretrain(
     val : (X_val, z_val) or None
         Validation data selecting the best network of each cycle; the training data when None.
     learning_rates : sequence of float
-        One cycle per learning rate.
+        ``"amsgrad_cycles"``: one cycle per learning rate; ``"one_cycle"``: the peak learning
+        rate is the first.
     epochs : int
         Epochs per cycle.
+    schedule : {"amsgrad_cycles", "one_cycle"}
+    weight_decay : float
+        Decoupled weight decay of ``"one_cycle"``.
+    heteroscedastic : bool
+        Regression networks with a second output, the log of their error scale.
 
     Returns
     -------
@@ -64,15 +115,27 @@ def pretrain(
         Mean best validation loss after each cycle.
     """
     X_val, z_val = val if val is not None else (X, z)
-    net = BatchedMLP(n_networks, X.shape[1], hidden, 1, activation).to(X.device, X.dtype)
+    if schedule not in SCHEDULES:
+        raise ValueError(f"schedule must be one of {', '.join(SCHEDULES)}; got {schedule!r}")
+    n_outputs = 2 if heteroscedastic and not classifier else 1
+    net = BatchedMLP(n_networks, X.shape[1], hidden, n_outputs, activation).to(X.device, X.dtype)
     n = X.shape[0]
     steps = -(-n // batch_size)
     history = []
-    for lr in learning_rates:
-        opt = torch.optim.Adam(net.parameters(), lr=lr, amsgrad=True)
+    cycles = learning_rates if schedule == "amsgrad_cycles" else learning_rates[:1]
+    for lr in cycles:
+        if schedule == "amsgrad_cycles":
+            opt = torch.optim.Adam(net.parameters(), lr=lr, amsgrad=True)
+            sched = None
+        else:
+            opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=weight_decay)
+            sched = torch.optim.lr_scheduler.OneCycleLR(
+                opt, max_lr=lr, total_steps=epochs * steps,
+                final_div_factor=1 / (_ONE_CYCLE_FINAL * 25),  # initial lr = max_lr / 25
+            )
         best = [p.detach().clone() for p in net.parameters()]
         with torch.no_grad():
-            best_loss = _loss(net, X_val, z_val, classifier)
+            best_loss = _loss(net, X_val, z_val, classifier, selection=True)
         bar = tqdm(range(epochs), desc=f"pre-train lr={lr:g}", disable=not progress)
         for _ in bar:
             perm = torch.argsort(torch.rand(n_networks, n, device=X.device), dim=1)
@@ -82,8 +145,10 @@ def pretrain(
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 opt.step()
+                if sched is not None:
+                    sched.step()
             with torch.no_grad():
-                vloss = _loss(net, X_val, z_val, classifier)
+                vloss = _loss(net, X_val, z_val, classifier, selection=True)
                 better = vloss < best_loss
                 best_loss = torch.where(better, vloss, best_loss)
                 for b, p in zip(best, net.parameters(), strict=True):

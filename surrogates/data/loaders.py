@@ -2,10 +2,15 @@
 
 A *points table* has one row per parameter point with the columns of
 ``shared/datasets/pmssm19_softsusy/points.csv.gz``: ``id``, the 19 parameters, ``valid``,
-``problem``, ``h0`` (GeV) and ``xsec_n2c1_fb`` (fb). The library ships a compressed random
-subset of that file (see ``surrogates/data/embedded/PROVENANCE.md``) and uses it whenever no
-source is given; a user's own CSV or Parquet file with the same columns, or the full reference
-file, can be passed instead.
+``problem``, ``h0`` (GeV) and ``xsec_n2c1_fb`` (fb). The library ships two copies of that
+reference data (provenance: ``surrogates/data/embedded/PROVENANCE.md``):
+
+- ``"embedded"`` (the default): a random 40,000-point subset, every column, for fast tests;
+- ``"full"``: all 314,910 points with the columns the targets need (the 19 parameters,
+  ``valid``, ``h0``, ``xsec_n2c1_fb``), losslessly encoded in Parquet
+  (``surrogates/data/full/``, written by ``tools/make_full_data.py``).
+
+A user's own CSV or Parquet file with the same columns can be passed instead.
 """
 
 from __future__ import annotations
@@ -21,6 +26,9 @@ from surrogates.targets import Target, get_target
 
 __all__ = [
     "EMBEDDED_POINTS",
+    "FULL_DECIMALS",
+    "FULL_POINTS",
+    "PACKAGED_DATA",
     "Split",
     "load_points",
     "load_dataset",
@@ -31,6 +39,22 @@ __all__ = [
 
 #: The compressed subset of the SOFTSUSY reference points shipped with the package.
 EMBEDDED_POINTS = Path(__file__).parent / "embedded" / "pmssm19_softsusy_subset.csv.gz"
+#: All reference points, the columns the targets need (``tools/make_full_data.py``).
+FULL_POINTS = Path(__file__).parent / "full" / "pmssm19_softsusy_full.parquet"
+#: Decimal places of the columns stored as integers in :data:`FULL_POINTS`
+#: (``value * 10**places``): the rounding of PROVENANCE.md, so decoding is exact.
+FULL_DECIMALS = {**{name: 1 for name in PARAMETER_NAMES}, "tanb": 3}
+#: Names accepted as ``source`` for the packaged data.
+PACKAGED_DATA = {"embedded": EMBEDDED_POINTS, "full": FULL_POINTS}
+
+
+def _decode_full(df: pd.DataFrame) -> pd.DataFrame:
+    """Integers of :data:`FULL_DECIMALS` back to float64 (empty cells to NaN)."""
+    for column, places in FULL_DECIMALS.items():
+        df[column] = df[column].astype("Float64").to_numpy(np.float64, na_value=np.nan) / (
+            10**places
+        )
+    return df
 
 
 def load_points(source: str | Path | None = None) -> pd.DataFrame:
@@ -38,8 +62,9 @@ def load_points(source: str | Path | None = None) -> pd.DataFrame:
 
     Parameters
     ----------
-    source : path, optional
-        A ``.csv``, ``.csv.gz`` or ``.parquet`` file. Defaults to the embedded subset.
+    source : path or {"embedded", "full"}, optional
+        A ``.csv``, ``.csv.gz`` or ``.parquet`` file, or the name of a packaged data set.
+        Defaults to the embedded subset.
 
     Returns
     -------
@@ -51,11 +76,17 @@ def load_points(source: str | Path | None = None) -> pd.DataFrame:
     ValueError
         If the file is missing, of an unknown type, or lacks required columns.
     """
-    path = EMBEDDED_POINTS if source is None else Path(source)
+    source = "embedded" if source is None else source
+    path = PACKAGED_DATA.get(source) if isinstance(source, str) else None
+    path = Path(source) if path is None else path
     if not path.is_file():
-        raise ValueError(f"data file {path} does not exist")
+        raise ValueError(
+            f"data file {path} does not exist (packaged data: {', '.join(PACKAGED_DATA)})"
+        )
     suffixes = "".join(path.suffixes[-2:]).lower()
-    if suffixes.endswith(".parquet"):
+    if path == FULL_POINTS:
+        df = _decode_full(pd.read_parquet(path))
+    elif suffixes.endswith(".parquet"):
         df = pd.read_parquet(path)
     elif suffixes.endswith((".csv", ".csv.gz")):
         df = pd.read_csv(path)
@@ -77,8 +108,8 @@ def load_dataset(
     target : str or Target
         ``validity`` (all points), ``higgs_mass`` (valid, 110 <= m_h <= 130 GeV) or ``xsec``
         (valid points with a cross section); see :mod:`surrogates.targets`.
-    source : path or DataFrame, optional
-        Points table or its file; defaults to the embedded subset.
+    source : path, {"embedded", "full"} or DataFrame, optional
+        Points table, its file, or a packaged data set; defaults to the embedded subset.
 
     Returns
     -------

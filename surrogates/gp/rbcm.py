@@ -94,6 +94,8 @@ class RBCM(Surrogate):
         Memory budget of the per-chunk intermediates in prediction.
     space : ParameterSpace, optional
         Input parameters (default: the pMSSM-19 space).
+    features : str
+        Feature map of :mod:`surrogates.features` (default ``"raw"``: the parameters).
     seed : int
     device : str, optional
     """
@@ -127,10 +129,11 @@ class RBCM(Surrogate):
         max_jitter_tries: int = 6,
         predict_memory_mb: float = 256.0,
         space: ParameterSpace | None = None,
+        features: str = "raw",
         seed: int = 0,
         device: str | None = None,
     ) -> None:
-        super().__init__(target, space=space, seed=seed, device=device)
+        super().__init__(target, space=space, features=features, seed=seed, device=device)
         check_integers(
             ("expert_size", expert_size, 1), ("n_iter", n_iter, 1),
             ("max_jitter_tries", max_jitter_tries, 1), ("n_iter_warm", n_iter_warm, 1),
