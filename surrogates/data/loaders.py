@@ -23,6 +23,7 @@ __all__ = [
     "EMBEDDED_POINTS",
     "Split",
     "load_points",
+    "read_table",
     "load_dataset",
     "split_dataset",
     "features",
@@ -31,6 +32,39 @@ __all__ = [
 
 #: The compressed subset of the SOFTSUSY reference points shipped with the package.
 EMBEDDED_POINTS = Path(__file__).parent / "embedded" / "pmssm19_softsusy_subset.csv.gz"
+
+
+def read_table(path: str | Path) -> pd.DataFrame:
+    """Read a ``.csv``, ``.csv.gz`` or ``.parquet`` table whose column names are unique.
+
+    Raises
+    ------
+    ValueError
+        If the file is missing, of an unknown type, unreadable, or repeats a column name
+        (pandas would silently rename the copy to ``name.1``).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"data file {path} does not exist")
+    suffixes = "".join(path.suffixes[-2:]).lower()
+    try:
+        if suffixes.endswith(".parquet"):
+            import pyarrow.parquet as pq
+
+            names = pq.read_schema(path).names
+            df = pd.read_parquet(path)
+        elif suffixes.endswith((".csv", ".csv.gz")):
+            header = pd.read_csv(path, header=None, nrows=1, dtype=str)
+            names = header.iloc[0].tolist() if len(header) else []
+            df = pd.read_csv(path)
+        else:
+            raise ValueError(f"data file {path}: expected .csv, .csv.gz or .parquet")
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as err:
+        raise ValueError(f"data file {path} could not be read: {err}") from None
+    repeated = sorted({str(n) for n in names if names.count(n) > 1})
+    if repeated:
+        raise ValueError(f"data file {path} repeats the column(s) {', '.join(repeated)}")
+    return df
 
 
 def load_points(source: str | Path | None = None) -> pd.DataFrame:
@@ -52,15 +86,7 @@ def load_points(source: str | Path | None = None) -> pd.DataFrame:
         If the file is missing, of an unknown type, or lacks required columns.
     """
     path = EMBEDDED_POINTS if source is None else Path(source)
-    if not path.is_file():
-        raise ValueError(f"data file {path} does not exist")
-    suffixes = "".join(path.suffixes[-2:]).lower()
-    if suffixes.endswith(".parquet"):
-        df = pd.read_parquet(path)
-    elif suffixes.endswith((".csv", ".csv.gz")):
-        df = pd.read_csv(path)
-    else:
-        raise ValueError(f"data file {path}: expected .csv, .csv.gz or .parquet")
+    df = read_table(path)
     missing = [c for c in (*PARAMETER_NAMES, "valid") if c not in df.columns]
     if missing:
         raise ValueError(f"data file {path} is missing the column(s) {', '.join(missing)}")
