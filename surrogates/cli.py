@@ -178,7 +178,10 @@ def _cmd_predict(args: argparse.Namespace) -> None:
 def _cmd_evaluate(args: argparse.Namespace) -> None:
     out = Path(args.json) if args.json else Path(args.model) / f"evaluation_{args.split}.json"
     model = Path(args.model)
-    model_files = [f for f in model.iterdir() if f != out] if model.is_dir() else [model]
+    model_files = (  # the model's own files; its earlier evaluations are results
+        [f for f in model.iterdir() if not f.name.startswith("evaluation_")]
+        if model.is_dir() else [model]
+    )
     check_output(out, [args.data, *model_files], overwrite=args.overwrite)
     surrogate = Surrogate.load(args.model)
     recorded = surrogate.fit_info_.get("data")

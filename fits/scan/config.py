@@ -37,6 +37,7 @@ from fits.config import read_yaml_config, resolve_path
 from fits.scan.constraints import Constraint
 from fits.scan.loop import ActiveScan, ScanResult
 from fits.scan.simulators import Simulator, SurrogateSimulator, eggbox, hypersphere
+from surrogates.io import atomic_write
 
 __all__ = ["ScanConfig", "load_scan_config", "run_scan_config"]
 
@@ -121,5 +122,5 @@ def run_scan_config(
     result = save(config.scan.run(config.budget, callback=save,
                                   tested=None if previous is None else previous.tested))
     fig = plot_tested_points({"scan": result.tested}, config.scan.simulator.space)
-    fig.savefig(config.output / "tested_points.png", dpi=120)
+    atomic_write(config.output / "tested_points.png", lambda p: fig.savefig(p, dpi=120))
     return result
