@@ -7,7 +7,6 @@ The CLI is the application layer on top of all three packages: ``fit`` and ``com
 from __future__ import annotations
 
 import argparse
-import inspect
 import json
 import sys
 from pathlib import Path
@@ -21,7 +20,7 @@ from surrogates.base import Surrogate
 from surrogates.data import features, labels, load_dataset, split_dataset
 from surrogates.data.loaders import read_table
 from surrogates.io import atomic_write, check_output, write_text
-from surrogates.registry import MODELS, get_model_class
+from surrogates.registry import MODELS, get_model_class, model_option_names
 from surrogates.targets import TARGETS
 from surrogates.validation import check_keys
 
@@ -63,12 +62,6 @@ def _budget_config(cls: type[Surrogate], budget: str) -> dict[str, Any]:
     return dict(cls.budgets[budget])
 
 
-def _options_of(cls: type[Surrogate]) -> list[str]:
-    """Keyword options of a family's constructor (``target`` and ``space`` excluded)."""
-    return [p for p in inspect.signature(cls.__init__).parameters
-            if p not in ("self", "target", "space", "seed", "device")]
-
-
 def train_model(
     target: str,
     model: str,
@@ -85,7 +78,7 @@ def train_model(
     """
     cls = get_model_class(model)
     options = {**_budget_config(cls, budget), **(config or {})}
-    check_keys(options, _options_of(cls), f"options of model {model!r}")
+    check_keys(options, model_option_names(model), f"options of model {model!r}")
     surrogate = cls(target, seed=seed, device=device, **options)
     split = split_dataset(load_dataset(target, data), seed=seed)
     surrogate.fit(

@@ -106,9 +106,10 @@ def atomic_folder(path: str | Path, *, overwrite: bool = False) -> Iterator[Path
     tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.tmp-"))
     try:
         yield tmp
-        for child in tmp.iterdir():
-            with open(child, "rb+") as fh:
-                os.fsync(fh.fileno())
+        for child in tmp.rglob("*"):
+            if child.is_file():
+                with open(child, "rb+") as fh:
+                    os.fsync(fh.fileno())
         _refuse_existing(path, overwrite)  # another writer may have been faster
         old = None
         if path.exists() or path.is_symlink():
@@ -184,7 +185,8 @@ def append_lines(path: str | Path, lines: Iterable[str]) -> None:
     """Append ``lines`` (each ending with a newline) to ``path`` and fsync it.
 
     The log then survives a kill at any later moment; a kill during this call leaves at most
-    an incomplete last line, which readers drop (see :func:`read_complete_lines`).
+    an incomplete last line, which readers must drop (as :class:`fits.scan.store.ScanStore`
+    does).
     """
     text = "".join(lines)
     with open(path, "a", encoding="utf-8") as fh:

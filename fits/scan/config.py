@@ -37,6 +37,7 @@ from fits.config import read_yaml_config, resolve_path
 from fits.scan.constraints import Constraint
 from fits.scan.loop import ActiveScan, ScanResult
 from fits.scan.simulators import Simulator, SurrogateSimulator, eggbox, hypersphere
+from fits.scan.store import ScanStore
 from surrogates.io import atomic_write
 
 __all__ = ["ScanConfig", "load_scan_config", "run_scan_config"]
@@ -108,19 +109,19 @@ def run_scan_config(
     from fits.scan.figures import plot_tested_points
 
     config.scan.progress = progress
-    previous = None
-    if resume and (config.output / "tested.csv").is_file():
-        previous = ScanResult.load(config.output)
+    store = ScanStore(config.output)
+    if not resume:
+        store.clear()
+    tested = store.start(config.scan.settings)
+    previous = store.history() if tested is not None else pd.DataFrame()
 
     def save(result: ScanResult) -> ScanResult:
-        if previous is not None:  # keep the history of the interrupted run
-            history = pd.concat([previous.history, result.history], ignore_index=True)
-            result = ScanResult(result.tested, history, result.settings)
-        result.save(config.output)
-        return result
+        history = (result.history if previous.empty  # or keep the interrupted run's history
+                   else pd.concat([previous, result.history], ignore_index=True))
+        store.save_history(history)
+        return ScanResult(result.tested, history, result.settings)
 
-    result = save(config.scan.run(config.budget, callback=save,
-                                  tested=None if previous is None else previous.tested))
+    result = save(config.scan.run(config.budget, callback=save, tested=tested, store=store))
     fig = plot_tested_points({"scan": result.tested}, config.scan.simulator.space)
     atomic_write(config.output / "tested_points.png", lambda p: fig.savefig(p, dpi=120))
     return result
