@@ -16,6 +16,7 @@ from surrogates import Surrogate
 from surrogates.cli import main
 from surrogates.data import load_dataset
 from surrogates.io import atomic_folder, atomic_write, check_output
+from tests.test_fits_cli import models, write_config  # noqa: F401 (a fixture)
 
 
 def snapshot(folder: Path) -> dict[str, str]:
@@ -251,3 +252,120 @@ def test_repeated_column_names_are_an_error(work, capsys):
                              str(work / "dup.csv"), "--out", str(work / "p.csv")])
     assert "dup.csv repeats the column(s) M1" in err
     assert snapshot(work) == before
+
+
+# ---------------------------------------------------- 3. configs checked before work
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda c: c["prior"].update(fixd={"M1": 1.0}),
+         "prior: unknown key 'fixd'; did you mean 'fixed'?"),
+        (lambda c: c["terms"][0].update(observable="validity"),
+         "term #0 (mh): observable 'validity' is a 'validity' surrogate; a gaussian term needs "
+         "a regression surrogate"),
+        (lambda c: c["terms"][2].update(classifier="higgs_mass"),
+         "needs a validity classifier"),
+        (lambda c: c["terms"][0].update(exp_eror=0.3), "did you mean 'exp_error'?"),
+        (lambda c: c["sampler"].update(n_walker=8), "sampler emcee: unknown key 'n_walker'"),
+        (lambda c: c.update(sampeler={}), "unknown key 'sampeler'; did you mean 'sampler'?"),
+    ],
+)
+def test_bad_fit_configs_are_refused_before_sampling(models, tmp_path, capsys,  # noqa: F811
+                                                     change, message):
+    import yaml
+
+    path = write_config(tmp_path / "fit.yaml", models, {"name": "emcee", "n_steps": 10})
+    cfg = yaml.safe_load(path.read_text())
+    change(cfg)
+    path.write_text(yaml.safe_dump(cfg))
+    before = snapshot(tmp_path)
+    assert message in run_error(capsys, ["fit", "--config", str(path)])
+    assert snapshot(tmp_path) == before
+
+
+# ------------------------------------------------------------ 4. resumes that are safe
+SCAN = {"output": "out", "simulator": {"name": "hypersphere", "n_dim": 2},
+        "constraints": [{"observable": "O", "value": 2.0, "sigma": 0.1}], "budget": 200,
+        "scan": {"n_initial": 40, "batch_size": 40, "seed": 5,
+                 "model_options": {"expert_size": 4096, "aggregation": "poe",
+                                   "calibrate_variance": False, "include_noise": False,
+                                   "n_iter": 30, "n_iter_warm": 10, "warm_start": True,
+                                   "precision": "float64"}}}
+
+
+def write_scan(folder: Path, **changes) -> Path:
+    import yaml
+
+    cfg = json.loads(json.dumps(SCAN))
+    for key, value in changes.items():
+        cfg[key] = value
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "scan.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    return path
+
+
+@pytest.fixture(scope="module")
+def reference_scan(tmp_path_factory):
+    """tested.csv of an uninterrupted run of :data:`SCAN`."""
+    path = write_scan(tmp_path_factory.mktemp("reference"))
+    assert main(["scan", "--config", str(path), "--quiet"]) == 0
+    return (path.parent / "out" / "tested.csv").read_bytes()
+
+
+def test_scan_resumed_with_another_constraint_is_refused(tmp_path, capsys):
+    path = write_scan(tmp_path, budget=80)
+    assert main(["scan", "--config", str(path), "--quiet"]) == 0
+    capsys.readouterr()
+    before = snapshot(tmp_path)
+    write_scan(tmp_path, constraints=[{"observable": "O", "value": 2.5, "sigma": 0.1}])
+    before["scan.yaml"] = snapshot(tmp_path)["scan.yaml"]
+    err = run_error(capsys, ["scan", "--config", str(path), "--quiet"])
+    assert "holds a scan run with other settings (constraints: stored" in err and "2.5" in err
+    assert snapshot(tmp_path) == before
+
+
+def test_scan_model_options_are_checked_before_the_first_simulator_call(tmp_path, capsys):
+    path = write_scan(tmp_path, scan={**SCAN["scan"], "model_options": {"n_iterz": 3}})
+    err = run_error(capsys, ["scan", "--config", str(path), "--quiet"])
+    assert "unknown key 'n_iterz'; did you mean 'n_iter'?" in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_scan_resume_drops_a_half_written_line(tmp_path, reference_scan):
+    path = write_scan(tmp_path, budget=120)
+    assert main(["scan", "--config", str(path), "--quiet"]) == 0
+    with open(tmp_path / "out" / "tested.csv", "a") as fh:
+        fh.write("0.123,0.4")  # a kill in the middle of an append
+    write_scan(tmp_path)
+    assert main(["scan", "--config", str(path), "--quiet"]) == 0
+    assert (tmp_path / "out" / "tested.csv").read_bytes() == reference_scan
+
+
+@pytest.mark.slow  # four subprocesses that import torch: ~40 s
+def test_scan_killed_at_several_moments_loses_nothing(tmp_path, reference_scan):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    path = write_scan(tmp_path)
+    log = tmp_path / "out" / "tested.csv"
+    env = {**os.environ, "OMP_NUM_THREADS": "1",
+           "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    command = [sys.executable, "-m", "surrogates.cli", "scan", "--config", str(path), "--quiet"]
+    kept = b""
+    for delay in (0.0, 0.05, 0.3, 1.0):  # after the log grows: mid-training, mid-proposal, ...
+        proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+        while proc.poll() is None and (not log.is_file() or log.stat().st_size <= len(kept)):
+            time.sleep(0.01)
+        time.sleep(delay)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        now = log.read_bytes()
+        assert now.startswith(kept)  # no stored simulator result was lost or rewritten
+        kept = now[: now.rfind(b"\n") + 1]
+    assert main(["scan", "--config", str(path), "--quiet"]) == 0
+    assert log.read_bytes() == reference_scan

@@ -21,8 +21,9 @@ A pMSSM sub-space with saved surrogates standing in for SOFTSUSY
       benchmark: {M1: ..., ...}                                 # values of the fixed parameters
 
 ``scan`` takes the keyword arguments of :class:`~fits.scan.loop.ActiveScan`. The output folder
-holds ``tested.csv``, ``history.csv``, ``settings.json`` and ``tested_points.png``; it is
-written after every iteration, and a scan found there is resumed.
+holds ``tested.csv`` (appended as simulator results arrive), ``history.csv``,
+``settings.json``, the warm-start ``state/`` and ``tested_points.png``
+(see :mod:`fits.scan.store`); a scan found there is resumed if its settings are the same.
 """
 
 from __future__ import annotations
@@ -105,7 +106,14 @@ def load_scan_config(path: str | Path, *, output: str | Path | None = None) -> S
 def run_scan_config(
     config: ScanConfig, *, resume: bool = True, progress: bool = True
 ) -> ScanResult:
-    """Run (or resume) the scan, saving the result and a figure after every iteration."""
+    """Run (or resume) the scan: results stored as they arrive, history after every
+    iteration, a figure at the end; ``resume=False`` discards a scan stored in the folder.
+
+    Raises
+    ------
+    ValueError
+        If the folder holds a scan run with other settings (naming the differences).
+    """
     from fits.scan.figures import plot_tested_points
 
     config.scan.progress = progress
