@@ -26,6 +26,7 @@ Every term takes the keyword arguments of its class (:class:`~likelihoods.Gaussi
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,7 @@ from fits.priors import Prior
 from fits.results import FitResult
 from fits.ultranest_fit import run_ultranest
 from likelihoods import Combination, GaussianMeasurement, SignalRegion, Viability
+from surrogates.validation import check_keys
 
 __all__ = ["FitConfig", "load_config", "run_config"]
 
@@ -45,6 +47,13 @@ TERMS = {"gaussian": (GaussianMeasurement, "observable"),
          "viability": (Viability, "classifier")}
 SAMPLERS = {"emcee": run_emcee, "ultranest": run_ultranest}
 _KEYS = {"output", "surrogates", "benchmark", "prior", "terms", "sampler"}
+
+
+def _arguments(function: Any) -> set[str]:
+    """Keyword arguments a configuration may give ``function`` (a class: its constructor)."""
+    params = inspect.signature(function).parameters
+    return set(params) - {"self", "likelihood", "prior", "output_dir"}
+
 
 
 @dataclass
@@ -83,14 +92,11 @@ def read_yaml_config(
     path = Path(path)
     if not path.is_file():
         raise ValueError(f"{what} configuration {path} does not exist")
-    cfg = yaml.safe_load(path.read_text()) or {}
-    unknown = set(cfg) - allowed
-    if unknown:
-        raise ValueError(f"{path}: unknown key(s) {sorted(unknown)}; allowed: {sorted(allowed)}")
-    for key in required:
-        if key not in cfg:
-            raise ValueError(f"{path}: missing key {key!r}")
-    return path, cfg
+    try:
+        cfg = yaml.safe_load(path.read_text()) or {}
+    except (yaml.YAMLError, UnicodeDecodeError) as err:
+        raise ValueError(f"{path} is not valid YAML: {' '.join(str(err).split())}") from None
+    return path, check_keys(cfg, allowed, str(path), required=required)
 
 
 def load_config(path: str | Path, *, output: str | Path | None = None) -> FitConfig:
@@ -106,8 +112,10 @@ def load_config(path: str | Path, *, output: str | Path | None = None) -> FitCon
     Raises
     ------
     ValueError
-        Naming the offending key or term: unknown keys, unknown term types or samplers,
-        references to undeclared surrogates, wrong term arguments.
+        Naming the offending key or term: unknown keys (with the closest allowed one),
+        unknown term types or samplers, references to undeclared surrogates, a surrogate of
+        the wrong kind for its slot (a classifier as a measured observable), wrong term
+        arguments. All of it is checked before any sampling starts.
     """
     from surrogates.base import Surrogate
 
@@ -124,11 +132,19 @@ def load_config(path: str | Path, *, output: str | Path | None = None) -> FitCon
                 f"{path}: term #{i}: type must be one of {sorted(TERMS)}; got {kind!r}"
             )
         cls, slot = TERMS[kind]
+        where = f"{path}: term #{i} ({spec.get('name', kind)})"
+        check_keys(spec, _arguments(cls), where, required=(slot,))
         ref = spec.get(slot)
         if ref not in surrogates:
             raise ValueError(
                 f"{path}: term #{i} ({spec.get('name', kind)}): {slot} {ref!r} is not one of the "
                 f"declared surrogates {sorted(surrogates)}"
+            )
+        if surrogates[ref].target.is_classifier != (slot == "classifier"):
+            raise ValueError(
+                f"{where}: {slot} {ref!r} is a {surrogates[ref].target.name!r} surrogate; a "
+                f"{kind} term needs "
+                + ("a validity classifier" if slot == "classifier" else "a regression surrogate")
             )
         spec[slot] = surrogates[ref]
         spec.setdefault("name", kind)
@@ -137,15 +153,16 @@ def load_config(path: str | Path, *, output: str | Path | None = None) -> FitCon
         except TypeError as err:
             raise ValueError(f"{path}: term #{i} ({spec['name']}): {err}") from None
     benchmark = {k: float(v) for k, v in (cfg.get("benchmark") or {}).items()}
-    prior_cfg = cfg["prior"]
+    prior_cfg = check_keys(cfg["prior"], {"free", "fixed"}, f"{path}: prior")
     free = prior_cfg.get("free")
     if not free:
         raise ValueError(f"{path}: prior.free must name at least one parameter")
     prior = Prior.around({**benchmark, **(prior_cfg.get("fixed") or {})}, free)
-    sampler_cfg = dict(cfg["sampler"])
+    sampler_cfg = dict(cfg["sampler"]) if isinstance(cfg["sampler"], dict) else {}
     name = sampler_cfg.pop("name", None)
     if name not in SAMPLERS:
         raise ValueError(f"{path}: sampler.name must be one of {sorted(SAMPLERS)}; got {name!r}")
+    check_keys(sampler_cfg, _arguments(SAMPLERS[name]), f"{path}: sampler {name}")
     out = resolve_path(base, output if output is not None else cfg.get("output", "fit_output"))
     return FitConfig(Combination(terms), prior, name, sampler_cfg, out, benchmark)
 

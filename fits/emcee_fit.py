@@ -29,6 +29,7 @@ import pandas as pd
 from fits.priors import Prior
 from fits.problem import FitProblem
 from fits.results import FitResult
+from surrogates.io import write_text
 
 __all__ = ["run_emcee"]
 
@@ -155,7 +156,7 @@ def run_emcee(
 
     def write_ledger(now: float) -> None:
         ledger.update(n_calls=calls0 + problem.n_calls, wall_seconds=wall0 + now - t0)
-        ledger_file.write_text(json.dumps(ledger))
+        write_text(ledger_file, json.dumps(ledger))
 
     remaining = max(n_steps - backend.iteration, 0)
     try:

@@ -16,6 +16,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from surrogates.io import atomic_write, write_text
+
 __all__ = ["FitResult", "weighted_quantile"]
 
 
@@ -129,15 +131,16 @@ class FitResult:
             plot_datapoints=False,
         )
         if path is not None:
-            fig.savefig(path, dpi=120, bbox_inches="tight")
+            atomic_write(path, lambda p: fig.savefig(p, dpi=120, bbox_inches="tight"))
         return fig
 
     def save(self, folder: str | Path) -> Path:
-        """Write ``samples.csv.gz``, ``summary.csv`` and ``result.json`` to ``folder``."""
+        """Write ``samples.csv.gz``, ``summary.csv`` and ``result.json`` to ``folder``, each
+        atomically."""
         folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-        self.samples.to_csv(folder / "samples.csv.gz", index=False)
-        self.summary().to_csv(folder / "summary.csv")
+        atomic_write(folder / "samples.csv.gz", lambda p: self.samples.to_csv(p, index=False))
+        summary = self.summary()
+        atomic_write(folder / "summary.csv", summary.to_csv)
         meta = {
             "sampler": self.sampler,
             "parameter_names": self.parameter_names,
@@ -147,7 +150,7 @@ class FitResult:
             "wall_seconds": self.wall_seconds,
             "info": self.info,
         }
-        (folder / "result.json").write_text(json.dumps(meta, indent=1, default=float))
+        write_text(folder / "result.json", json.dumps(meta, indent=1, default=float))
         return folder
 
     @classmethod

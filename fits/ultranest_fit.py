@@ -25,6 +25,7 @@ import pandas as pd
 from fits.priors import Prior
 from fits.problem import FitProblem
 from fits.results import FitResult
+from surrogates.io import write_text
 
 __all__ = ["run_ultranest"]
 
@@ -109,8 +110,9 @@ def run_ultranest(
         now = time.perf_counter()
         if force or now - last_write[0] > 1.0:
             last_write[0] = now
-            ledger_file.write_text(
-                json.dumps({"parameter_names": prior.names, "wall_seconds": wall0 + now - t0})
+            write_text(
+                ledger_file,
+                json.dumps({"parameter_names": prior.names, "wall_seconds": wall0 + now - t0}),
             )
 
     def loglike(theta: np.ndarray) -> np.ndarray:

@@ -9,8 +9,9 @@ and the versioned file format. A family implements four hooks (:meth:`Surrogate.
 :meth:`Surrogate._load_state`) on tensors in model space.
 
 Saved models are a folder with ``metadata.json`` (target, transforms, training box, parameter
-box, configuration, library and format versions) and ``tensors.safetensors``; loading never
-unpickles Python objects.
+box, configuration, library and format versions, the SHA-256 of every other file) and
+``tensors.safetensors``; the folder is written atomically, checked on loading, and loading
+never unpickles Python objects.
 """
 
 from __future__ import annotations
@@ -26,11 +27,16 @@ from typing import Any, ClassVar
 
 import numpy as np
 import torch
+from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from surrogates._version import __version__
 from surrogates.device import resolve_device
+<<<<<<< HEAD
 from surrogates.features import check_feature_map, feature_names, transform_features
+=======
+from surrogates.io import atomic_folder, sha256_file
+>>>>>>> issue17
 from surrogates.space import PMSSM19, ParameterSpace
 from surrogates.targets import TARGETS, Target, get_target
 from surrogates.transforms import InputScaler, TargetTransform
@@ -48,6 +54,8 @@ __all__ = [
 FORMAT_VERSION = 1
 _METADATA = "metadata.json"
 _TENSORS = "tensors.safetensors"
+_METADATA_KEYS = ("library_version", "model", "target", "config", "input_scaler",
+                  "target_transform", "domain", "parameter_box", "fit_info", "state")
 
 
 @dataclass
@@ -315,19 +323,33 @@ class Surrogate(ABC):
         p = self.predict(X, strict=strict).mean
         return np.column_stack([1.0 - p, p])
 
-    def save(self, path: str | Path) -> Path:
-        """Write the fitted surrogate to the folder ``path`` (created if needed).
+    def save(self, path: str | Path, *, overwrite: bool = False) -> Path:
+        """Write the fitted surrogate to the folder ``path``, atomically.
+
+        The folder is assembled under a temporary sibling name and renamed into place, so it
+        is complete or absent. ``metadata.json`` records the SHA-256, size, and the tensors'
+        shapes and dtypes of every other file, which :meth:`load` verifies.
+
+        Parameters
+        ----------
+        path : path
+            The folder; it must not exist yet (or be empty) unless ``overwrite``.
+        overwrite : bool
+            Replace an existing folder as a whole; nothing of it is left.
 
         Returns
         -------
         Path
             The folder.
+
+        Raises
+        ------
+        FileExistsError
+            If ``path`` exists and ``overwrite`` is False.
         """
         self._check_fitted()
         path = Path(path)
-        path.mkdir(parents=True, exist_ok=True)
         tensors = {k: v.detach().cpu().contiguous() for k, v in self._state_tensors().items()}
-        save_file(tensors, str(path / _TENSORS))
         meta = {
             "format": "bsm-surrogates",
             "format_version": FORMAT_VERSION,
@@ -343,8 +365,18 @@ class Surrogate(ABC):
             "parameter_box": self.space.to_dict(),
             "fit_info": _jsonable(self.fit_info_),
             "state": self._state_json(),
+            "tensors": {
+                k: {"dtype": str(v.dtype).removeprefix("torch."), "shape": list(v.shape)}
+                for k, v in tensors.items()
+            },
         }
-        (path / _METADATA).write_text(json.dumps(meta, indent=1))
+        with atomic_folder(path, overwrite=overwrite) as tmp:
+            save_file(tensors, str(tmp / _TENSORS))
+            meta["files"] = {
+                f.name: {"sha256": sha256_file(f), "bytes": f.stat().st_size}
+                for f in sorted(tmp.iterdir())
+            }
+            (tmp / _METADATA).write_text(json.dumps(meta, indent=1))
         return path
 
     @classmethod
@@ -352,42 +384,39 @@ class Surrogate(ABC):
         """Read a surrogate written by :meth:`save`.
 
         ``Surrogate.load`` returns whichever family was saved; ``MLPEnsemble.load`` insists on
-        that family.
+        that family. Before anything is built, the files are checked against the SHA-256
+        digests and the tensor shapes and dtypes recorded in ``metadata.json`` (models saved
+        before digests were recorded are read without that check).
 
         Raises
         ------
         ValueError
-            If the folder holds no saved surrogate, was written in another format version,
-            or by another family than ``cls``.
+            If the folder holds no saved surrogate, a damaged or mismatched file (named), was
+            written in another format version, or by another family than ``cls``.
         """
         from surrogates.registry import get_model_class
 
         path = Path(path)
-        meta_file = path / _METADATA
-        if not meta_file.is_file():
-            raise ValueError(f"{path} is not a saved surrogate: it has no {_METADATA}")
-        meta = json.loads(meta_file.read_text())
-        if meta.get("format") != "bsm-surrogates":
-            raise ValueError(f"{meta_file} was not written by bsm-surrogates")
-        if meta.get("format_version") != FORMAT_VERSION:
-            raise ValueError(
-                f"{path} was saved in format version {meta.get('format_version')} by "
-                f"bsm-surrogates {meta.get('library_version')}; this is bsm-surrogates "
-                f"{__version__}, which reads format version {FORMAT_VERSION}. Install "
-                f"bsm-surrogates=={meta.get('library_version')} to read it, or re-train."
-            )
+        meta = _read_metadata(path)
         if meta["library_version"] != __version__:
             warnings.warn(
                 f"{path} was saved by bsm-surrogates {meta['library_version']}; this is "
                 f"{__version__} (same format version {FORMAT_VERSION})",
                 stacklevel=2,
             )
-        space = ParameterSpace.from_dict(meta["parameter_box"], meta.get("space", "custom"))
-        if space == PMSSM19:
-            space = PMSSM19
-        definition = meta.get("target_definition")
-        target = TARGETS[meta["target"]] if definition is None else Target.from_dict(definition)
-        klass = get_model_class(meta["model"])
+        tensors = _read_tensors(path, meta)
+        try:
+            space = ParameterSpace.from_dict(meta["parameter_box"], meta.get("space", "custom"))
+            if space == PMSSM19:
+                space = PMSSM19
+            definition = meta.get("target_definition")
+            target = (TARGETS[meta["target"]] if definition is None
+                      else Target.from_dict(definition))
+            klass = get_model_class(meta["model"])
+        except (KeyError, TypeError, AttributeError) as err:
+            raise ValueError(
+                f"{path / _METADATA} is damaged: {type(err).__name__} {err}"
+            ) from None
         if not issubclass(klass, cls):
             raise ValueError(f"{path} holds a {klass.__name__}, not a {cls.__name__}")
         obj = klass(target, space=space, device=device, **meta["config"])
@@ -395,7 +424,7 @@ class Surrogate(ABC):
         obj.target_transform_ = TargetTransform.from_dict(meta["target_transform"])
         obj.domain_ = Domain.from_dict(meta["domain"])
         obj.fit_info_ = meta["fit_info"]
-        obj._load_state(load_file(str(path / _TENSORS), device=str(obj.device)), meta["state"])
+        obj._load_state({k: v.to(obj.device) for k, v in tensors.items()}, meta["state"])
         return obj
 
     # -------------------------------------------------------------- helpers
@@ -429,6 +458,68 @@ class Surrogate(ABC):
         return MemberOutput(
             values=torch.cat([o.values for o in outs], dim=1), weights=outs[0].weights
         )
+
+
+def _read_metadata(path: Path) -> dict[str, Any]:
+    """``metadata.json`` of the model folder ``path``, checked for format and version."""
+    meta_file = path / _METADATA
+    if not meta_file.is_file():
+        raise ValueError(f"{path} is not a saved surrogate: it has no {_METADATA}")
+    try:
+        meta = json.loads(meta_file.read_text())
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise ValueError(f"{meta_file} is damaged: not valid JSON ({err})") from None
+    if not isinstance(meta, dict) or meta.get("format") != "bsm-surrogates":
+        raise ValueError(f"{meta_file} was not written by bsm-surrogates")
+    if meta.get("format_version") != FORMAT_VERSION:
+        raise ValueError(
+            f"{path} was saved in format version {meta.get('format_version')} by "
+            f"bsm-surrogates {meta.get('library_version')}; this is bsm-surrogates "
+            f"{__version__}, which reads format version {FORMAT_VERSION}. Install "
+            f"bsm-surrogates=={meta.get('library_version')} to read it, or re-train."
+        )
+    missing = [k for k in _METADATA_KEYS if k not in meta]
+    if missing:
+        raise ValueError(f"{meta_file} is damaged: it lacks the key(s) {', '.join(missing)}")
+    return meta
+
+
+def _read_tensors(path: Path, meta: dict[str, Any]) -> dict[str, torch.Tensor]:
+    """The tensors of the model folder ``path`` on the CPU, verified against ``meta``.
+
+    Every file listed under ``files`` must have the recorded size and SHA-256, and the
+    tensors the recorded names, shapes and dtypes. Folders saved before these were recorded
+    (no ``files`` key) are read unverified.
+    """
+    for name, record in (meta.get("files") or {}).items():
+        file = path / name
+        if not file.is_file():
+            raise ValueError(f"{file} is missing: {_METADATA} lists it; the model is incomplete")
+        size = file.stat().st_size
+        if size != record.get("bytes") or sha256_file(file) != record.get("sha256"):
+            raise ValueError(
+                f"{file} is damaged or comes from another save: its SHA-256 does not match "
+                f"the one recorded in {_METADATA} ({size} bytes, expected {record.get('bytes')})"
+            )
+    file = path / _TENSORS
+    try:
+        tensors = load_file(str(file), device="cpu")
+    except (OSError, SafetensorError) as err:
+        raise ValueError(f"{file} is damaged: {err}") from None
+    expected = meta.get("tensors")
+    if expected is not None:
+        found = {
+            k: {"dtype": str(v.dtype).removeprefix("torch."), "shape": list(v.shape)}
+            for k, v in tensors.items()
+        }
+        if found != expected:
+            odd = sorted(k for k in {*found, *expected} if found.get(k) != expected.get(k))
+            raise ValueError(
+                f"{file} does not match {_METADATA}: tensor(s) {', '.join(odd)} differ in "
+                f"name, shape or dtype (found {[found.get(k) for k in odd]}, expected "
+                f"{[expected.get(k) for k in odd]})"
+            )
+    return tensors
 
 
 def _np(t: torch.Tensor) -> np.ndarray:

@@ -18,8 +18,11 @@ import yaml
 
 from surrogates.base import Surrogate
 from surrogates.data import features, labels, load_dataset, split_dataset
-from surrogates.registry import MODELS, get_model_class
+from surrogates.data.loaders import read_table
+from surrogates.io import atomic_write, check_output, write_text
+from surrogates.registry import MODELS, get_model_class, model_option_names
 from surrogates.targets import TARGETS
+from surrogates.validation import check_keys
 
 __all__ = ["main", "build_parser", "evaluate_model", "train_model"]
 
@@ -29,10 +32,25 @@ def _read_config(text: str | None) -> dict[str, Any]:
     if not text:
         return {}
     path = Path(text)
-    config = yaml.safe_load(path.read_text()) if path.is_file() else json.loads(text)
+    if path.is_file():
+        try:
+            config = yaml.safe_load(path.read_text())
+        except (yaml.YAMLError, UnicodeDecodeError) as err:
+            raise ValueError(f"--config {path} is not valid YAML/JSON: {_one_line(err)}") from None
+    else:
+        try:
+            config = json.loads(text)
+        except json.JSONDecodeError as err:
+            raise ValueError(
+                f"--config {text!r} is neither an existing file nor inline JSON ({err})"
+            ) from None
     if not isinstance(config, dict):
         raise ValueError(f"--config must be a mapping of option names to values; got {config!r}")
     return config
+
+
+def _one_line(err: BaseException) -> str:
+    return " ".join(str(err).split())
 
 
 def _budget_config(cls: type[Surrogate], budget: str) -> dict[str, Any]:
@@ -60,6 +78,7 @@ def train_model(
     """
     cls = get_model_class(model)
     options = {**_budget_config(cls, budget), **(config or {})}
+    check_keys(options, model_option_names(model), f"options of model {model!r}")
     surrogate = cls(target, seed=seed, device=device, **options)
     split = split_dataset(load_dataset(target, data), seed=seed)
     surrogate.fit(
@@ -100,6 +119,7 @@ def evaluate_model(
 
 
 def _cmd_train(args: argparse.Namespace) -> None:
+    check_output(args.out, [args.data], overwrite=args.overwrite)
     surrogate = train_model(
         args.target,
         args.model,
@@ -109,22 +129,15 @@ def _cmd_train(args: argparse.Namespace) -> None:
         seed=args.seed,
         device=args.device,
     )
-    out = surrogate.save(args.out)
+    out = surrogate.save(args.out, overwrite=args.overwrite)
     seconds = surrogate.fit_info_["train_seconds"]
     print(f"trained {args.model} on {args.target} in {seconds:.1f} s; saved to {out}")
 
 
-def _read_points_file(path: Path) -> pd.DataFrame:
-    if not path.is_file():
-        raise ValueError(f"data file {path} does not exist")
-    if path.suffix == ".parquet":
-        return pd.read_parquet(path)
-    return pd.read_csv(path)
-
-
 def _cmd_predict(args: argparse.Namespace) -> None:
+    check_output(args.out, [args.data, args.model], overwrite=args.overwrite)
     surrogate = Surrogate.load(args.model)
-    df = _read_points_file(Path(args.data))
+    df = read_table(args.data)
     pred = surrogate.predict(df, strict=args.strict)
     ids = df["id"] if "id" in df.columns else pd.Series(np.arange(len(df)), name="id")
     out = pd.DataFrame(
@@ -135,16 +148,38 @@ def _cmd_predict(args: argparse.Namespace) -> None:
             "outside_domain": pred.outside_domain,
         }
     )
-    out.to_csv(args.out, index=False)
+    finite = np.isfinite(pred.mean) & np.isfinite(pred.std)
+    if not finite.all():
+        if not args.allow_nonfinite:
+            rows = np.flatnonzero(~finite)
+            raise ValueError(
+                f"{args.data}: the prediction of {rows.size} row(s) is not finite (first at "
+                f"row {rows[0]}, id {ids.iloc[rows[0]]}); the inputs are probably far outside "
+                "the training box. Nothing was written; --allow-nonfinite writes them with "
+                "finite=False"
+            )
+        out["finite"] = finite
+    atomic_write(args.out, lambda p: out.to_csv(p, index=False))
     unit = surrogate.target.unit or "probability"
     print(
         f"wrote {len(out)} predictions ({surrogate.target.name}, {unit}) to {args.out}; "
         f"{int(pred.outside_domain.sum())} outside the training box"
+        + ("" if finite.all() else f", {int((~finite).sum())} not finite")
     )
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> None:
+    out = Path(args.json) if args.json else Path(args.model) / f"evaluation_{args.split}.json"
+    model = Path(args.model)
+    model_files = (  # the model's own files; its earlier evaluations are results
+        [f for f in model.iterdir() if not f.name.startswith("evaluation_")]
+        if model.is_dir() else [model]
+    )
+    check_output(out, [args.data, *model_files], overwrite=args.overwrite)
     surrogate = Surrogate.load(args.model)
+    recorded = surrogate.fit_info_.get("data")
+    if args.data is None and recorded not in (None, "embedded"):
+        check_output(out, [recorded], overwrite=args.overwrite)
     result = evaluate_model(surrogate, args.data, args.split)
     width = max(len(k) for k in result)
     print(f"{surrogate.model_name} on {surrogate.target.name}, {args.split} split")
@@ -154,8 +189,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> None:
             if isinstance(value, float)
             else f"  {key:<{width}}  {value}"
         )
-    out = Path(args.json) if args.json else Path(args.model) / f"evaluation_{args.split}.json"
-    out.write_text(json.dumps(result, indent=1))
+    write_text(out, json.dumps(result, indent=1))
     print(f"wrote {out}")
 
 
@@ -173,6 +207,9 @@ def _cmd_compare(args: argparse.Namespace) -> None:
         recalibrate=not args.no_recalibrate,
     )
     print(f"report: {html}")
+
+
+_OVERWRITE = "replace an existing output (a model folder is replaced as a whole)"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -195,6 +232,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", help="JSON/YAML file or inline JSON overriding the budget's options")
     p.add_argument("--seed", type=int, default=0, help="seed of the split and of training")
     p.add_argument("--device", help="torch device (default: cuda if available, else cpu)")
+    p.add_argument("--overwrite", action="store_true", help=_OVERWRITE)
     p.set_defaults(func=_cmd_train)
 
     p = sub.add_parser("predict", help="predict with a saved surrogate")
@@ -202,6 +240,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", required=True, help="CSV/Parquet with the 19 parameter columns")
     p.add_argument("--out", required=True, help="CSV to write: id, mean, std, outside_domain")
     p.add_argument("--strict", action="store_true", help="fail on points outside the training box")
+    p.add_argument(
+        "--allow-nonfinite",
+        action="store_true",
+        help="write non-finite predictions (flagged in a 'finite' column) instead of failing",
+    )
+    p.add_argument("--overwrite", action="store_true", help=_OVERWRITE)
     p.set_defaults(func=_cmd_predict)
 
     p = sub.add_parser("evaluate", help="paper metrics of a saved surrogate")
@@ -211,6 +255,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--json", help="where to write the metrics (default: MODEL/evaluation_SPLIT.json)"
     )
+    p.add_argument("--overwrite", action="store_true", help=_OVERWRITE)
     p.set_defaults(func=_cmd_evaluate)
 
     p = sub.add_parser("compare", help="train or load models and write the comparison report")
@@ -236,15 +281,24 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point; errors are printed as one line (``--traceback`` for the full story)."""
+    """Entry point; errors are printed as one line (``--traceback`` for the full story).
+
+    Any exception raised by a command (a user's input or files: values, missing or damaged
+    files, configuration types) ends in one line naming the problem and exit status 2.
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         args.func(args)
-    except (ValueError, FileNotFoundError, KeyError) as err:
+    except Exception as err:  # the CLI boundary: one line, not a traceback
         if args.traceback:
             raise
-        print(f"bsm-surrogates {args.command}: error: {err}", file=sys.stderr)
+        kind = "" if isinstance(err, (ValueError, OSError)) else f"{type(err).__name__}: "
+        print(
+            f"bsm-surrogates {args.command}: error: {kind}{_one_line(err)}"
+            + ("" if kind == "" else " (--traceback shows where)"),
+            file=sys.stderr,
+        )
         return 2
     return 0
 

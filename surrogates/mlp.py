@@ -99,6 +99,7 @@ class MLPEnsemble(Surrogate):
             ("epochs", epochs, 1),
             ("batch_size", batch_size, 1),
             ("patience", patience, 1),
+            *((f"hidden[{i}]", h, 1) for i, h in enumerate(hidden)),
         )
         if not lr > 0:
             raise ValueError(f"lr must be > 0; got {lr!r}")

@@ -6,12 +6,13 @@ Classes are imported lazily so that ``import surrogates`` stays light.
 from __future__ import annotations
 
 import importlib
+import inspect
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from surrogates.base import Surrogate
 
-__all__ = ["MODELS", "get_model_class"]
+__all__ = ["MODELS", "get_model_class", "model_option_names"]
 
 #: model name -> "module:Class"
 MODELS: dict[str, str] = {
@@ -34,3 +35,13 @@ def get_model_class(name: str) -> type[Surrogate]:
     except KeyError:
         raise ValueError(f"unknown model {name!r}; choose one of {', '.join(MODELS)}") from None
     return getattr(importlib.import_module(module), cls)
+
+
+def model_option_names(name: str) -> list[str]:
+    """Keyword options of the family ``name`` that a configuration may set.
+
+    These are the constructor's arguments, except ``target``, ``space``, ``seed`` and
+    ``device``, which commands set themselves.
+    """
+    init = inspect.signature(get_model_class(name).__init__).parameters
+    return [p for p in init if p not in ("self", "target", "space", "seed", "device")]

@@ -17,7 +17,14 @@ import pandas as pd
 from surrogates.space import PMSSM19, ParameterSpace
 from surrogates.targets import Target
 
-__all__ = ["check_features", "check_integers", "check_target", "Domain", "OutsideDomainError"]
+__all__ = [
+    "check_features",
+    "check_integers",
+    "check_keys",
+    "check_target",
+    "Domain",
+    "OutsideDomainError",
+]
 
 
 class OutsideDomainError(ValueError):
@@ -98,6 +105,51 @@ def check_integers(*options: tuple[str, Any, int], allow_none: bool = False) -> 
         if not isinstance(value, numbers.Real) or int(value) != value or value < low:
             what = "None or an integer" if allow_none else "an integer"
             raise ValueError(f"{name} must be {what} >= {low}; got {value!r}")
+
+
+def check_keys(
+    given: Any, allowed: Any, where: str, *, required: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """Check that the mapping ``given`` uses only the keys ``allowed`` and has ``required``.
+
+    Parameters
+    ----------
+    given : mapping
+        A configuration section.
+    allowed : iterable of str
+        Its allowed keys.
+    where : str
+        Where the section is, for messages (``"fit.yaml: prior"``).
+    required : tuple of str
+        Keys that must be present.
+
+    Returns
+    -------
+    dict
+        ``given`` as a dict.
+
+    Raises
+    ------
+    ValueError
+        If ``given`` is not a mapping, or names an unknown key (with the closest allowed key
+        as a suggestion) or lacks a required one.
+    """
+    import difflib
+
+    if not isinstance(given, dict):
+        raise ValueError(f"{where} must be a mapping of keys to values; got {given!r}")
+    allowed = sorted(allowed)
+    for key in given:
+        if key not in allowed:
+            close = difflib.get_close_matches(str(key), allowed, n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            raise ValueError(
+                f"{where}: unknown key {key!r}; {hint}allowed: {', '.join(allowed)}"
+            )
+    missing = [k for k in required if k not in given]
+    if missing:
+        raise ValueError(f"{where}: missing key(s) {', '.join(missing)}")
+    return dict(given)
 
 
 def check_target(y: Any, target: Target, n_points: int, name: str = "y") -> np.ndarray:

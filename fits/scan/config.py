@@ -21,8 +21,9 @@ A pMSSM sub-space with saved surrogates standing in for SOFTSUSY
       benchmark: {M1: ..., ...}                                 # values of the fixed parameters
 
 ``scan`` takes the keyword arguments of :class:`~fits.scan.loop.ActiveScan`. The output folder
-holds ``tested.csv``, ``history.csv``, ``settings.json`` and ``tested_points.png``; it is
-written after every iteration, and a scan found there is resumed.
+holds ``tested.csv`` (appended as simulator results arrive), ``history.csv``,
+``settings.json``, the warm-start ``state/`` and ``tested_points.png``
+(see :mod:`fits.scan.store`); a scan found there is resumed if its settings are the same.
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ from fits.config import read_yaml_config, resolve_path
 from fits.scan.constraints import Constraint
 from fits.scan.loop import ActiveScan, ScanResult
 from fits.scan.simulators import Simulator, SurrogateSimulator, eggbox, hypersphere
+from fits.scan.store import ScanStore
+from surrogates.io import atomic_write
 
 __all__ = ["ScanConfig", "load_scan_config", "run_scan_config"]
 
@@ -103,23 +106,30 @@ def load_scan_config(path: str | Path, *, output: str | Path | None = None) -> S
 def run_scan_config(
     config: ScanConfig, *, resume: bool = True, progress: bool = True
 ) -> ScanResult:
-    """Run (or resume) the scan, saving the result and a figure after every iteration."""
+    """Run (or resume) the scan: results stored as they arrive, history after every
+    iteration, a figure at the end; ``resume=False`` discards a scan stored in the folder.
+
+    Raises
+    ------
+    ValueError
+        If the folder holds a scan run with other settings (naming the differences).
+    """
     from fits.scan.figures import plot_tested_points
 
     config.scan.progress = progress
-    previous = None
-    if resume and (config.output / "tested.csv").is_file():
-        previous = ScanResult.load(config.output)
+    store = ScanStore(config.output)
+    if not resume:
+        store.clear()
+    tested = store.start(config.scan.settings)
+    previous = store.history() if tested is not None else pd.DataFrame()
 
     def save(result: ScanResult) -> ScanResult:
-        if previous is not None:  # keep the history of the interrupted run
-            history = pd.concat([previous.history, result.history], ignore_index=True)
-            result = ScanResult(result.tested, history, result.settings)
-        result.save(config.output)
-        return result
+        history = (result.history if previous.empty  # or keep the interrupted run's history
+                   else pd.concat([previous, result.history], ignore_index=True))
+        store.save_history(history)
+        return ScanResult(result.tested, history, result.settings)
 
-    result = save(config.scan.run(config.budget, callback=save,
-                                  tested=None if previous is None else previous.tested))
+    result = save(config.scan.run(config.budget, callback=save, tested=tested, store=store))
     fig = plot_tested_points({"scan": result.tested}, config.scan.simulator.space)
-    fig.savefig(config.output / "tested_points.png", dpi=120)
+    atomic_write(config.output / "tested_points.png", lambda p: fig.savefig(p, dpi=120))
     return result

@@ -36,10 +36,12 @@ from fits.scan.acquisition import ACQUISITIONS, acquisition
 from fits.scan.constraints import Constraint, evaluate
 from fits.scan.proposals import PROPOSALS, propose
 from fits.scan.simulators import Simulator
+from fits.scan.store import ScanStore, read_log
 from surrogates.base import Surrogate
-from surrogates.registry import get_model_class
+from surrogates.io import atomic_write, write_text
+from surrogates.registry import get_model_class, model_option_names
 from surrogates.targets import Target
-from surrogates.validation import check_integers
+from surrogates.validation import check_integers, check_keys
 
 __all__ = ["ActiveScan", "ScanResult", "observable_target"]
 
@@ -96,14 +98,15 @@ class ScanResult:
         return float(self.tested["in_target"].mean())
 
     def save(self, folder: str | Path) -> Path:
-        """Write ``tested.csv``, ``history.csv`` and ``settings.json`` to ``folder``."""
+        """Write ``tested.csv``, ``history.csv`` and ``settings.json`` to ``folder``, each
+        atomically (a running scan appends to its folder through :class:`ScanStore`)."""
         import json
 
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
-        self.tested.to_csv(folder / "tested.csv", index=False)
-        self.history.to_csv(folder / "history.csv", index=False)
-        (folder / "settings.json").write_text(json.dumps(self.settings, indent=1, default=str))
+        atomic_write(folder / "tested.csv", lambda p: self.tested.to_csv(p, index=False))
+        atomic_write(folder / "history.csv", lambda p: self.history.to_csv(p, index=False))
+        write_text(folder / "settings.json", json.dumps(self.settings, indent=1, default=str))
         return folder
 
     @classmethod
@@ -114,7 +117,7 @@ class ScanResult:
         folder = Path(folder)
         history = folder / "history.csv"
         return cls(
-            tested=pd.read_csv(folder / "tested.csv"),
+            tested=read_log(folder / "tested.csv")[0],
             history=pd.read_csv(history) if history.stat().st_size > 1 else pd.DataFrame(),
             settings=json.loads((folder / "settings.json").read_text()),
         )
@@ -197,8 +200,13 @@ class ActiveScan:
         self.simulator = simulator
         self.constraints = list(constraints)
         self.model = model
-        self.model_options = dict(
-            DEFAULT_MODEL_OPTIONS.get(model, {}) if model_options is None else model_options
+        self.model_options = check_keys(
+            DEFAULT_MODEL_OPTIONS.get(model, {}) if model_options is None else model_options,
+            model_option_names(model), f"model_options of {model!r}",
+        )
+        get_model_class(model)(  # checks the options' values before the first simulator call
+            observable_target(constraints[0].observable), space=simulator.space, seed=seed,
+            **self.model_options,
         )
         self.acquisition = acquisition
         self.kappa = float(kappa)
@@ -289,6 +297,7 @@ class ActiveScan:
         budget: int,
         tested: pd.DataFrame | None = None,
         callback: Callable[[ScanResult], None] | None = None,
+        store: ScanStore | None = None,
     ) -> ScanResult:
         """Test points until ``budget`` simulator calls in all.
 
@@ -300,6 +309,10 @@ class ActiveScan:
             Tested points of an earlier run of this scan (``ScanResult.tested``), to resume.
         callback : callable, optional
             Called with the partial result after every iteration (e.g. to save it).
+        store : ScanStore, optional
+            Where each batch of simulator results is appended as it arrives, and the
+            warm-start state of every iteration kept; a resume (``tested=``) restores the
+            state from it, so that it proposes the points an uninterrupted run would.
         """
         check_integers(("budget", budget, self.n_initial))
         history: list[dict[str, Any]] = []
@@ -308,6 +321,8 @@ class ActiveScan:
             X = self.simulator.space.sample_uniform(self.n_initial, rng)
             start = time.perf_counter()
             tested = self._evaluate(X, 0, np.array(["initial"] * len(X)))
+            if store is not None:
+                store.append(tested)
             history.append({"iteration": 0, "n_tested": len(tested),
                             "n_in_target_batch": int(tested["in_target"].sum()),
                             "simulate_seconds": time.perf_counter() - start})
@@ -317,6 +332,8 @@ class ActiveScan:
             if missing:
                 raise ValueError(f"tested has no column(s) {', '.join(missing)} to resume from")
             tested = tested.reset_index(drop=True)
+            if store is not None:
+                self.surrogates_ = store.load_state(int(tested["iteration"].max()))
         bar = tqdm(total=budget, initial=min(len(tested), budget), disable=not self.progress,
                    desc=f"scan ({self.acquisition})", unit="pt")
         while len(tested) < budget:
@@ -325,10 +342,14 @@ class ActiveScan:
             n = min(self.batch_size, budget - len(tested))
             t0 = time.perf_counter()
             train_info = self._train(tested, iteration)
+            if store is not None:
+                store.save_state(iteration, self.surrogates_)
             t1 = time.perf_counter()
             X, origin, info = self._propose(tested, rng, n)
             t2 = time.perf_counter()
             batch = self._evaluate(X, iteration, origin)
+            if store is not None:
+                store.append(batch)
             t3 = time.perf_counter()
             tested = pd.concat([tested, batch], ignore_index=True)
             history.append({"iteration": iteration, "n_tested": len(tested),

@@ -31,6 +31,7 @@ __all__ = [
     "PACKAGED_DATA",
     "Split",
     "load_points",
+    "read_table",
     "load_dataset",
     "split_dataset",
     "features",
@@ -54,6 +55,39 @@ def _decode_full(df: pd.DataFrame) -> pd.DataFrame:
         df[column] = df[column].astype("Float64").to_numpy(np.float64, na_value=np.nan) / (
             10**places
         )
+    return df
+
+
+def read_table(path: str | Path) -> pd.DataFrame:
+    """Read a ``.csv``, ``.csv.gz`` or ``.parquet`` table whose column names are unique.
+
+    Raises
+    ------
+    ValueError
+        If the file is missing, of an unknown type, unreadable, or repeats a column name
+        (pandas would silently rename the copy to ``name.1``).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"data file {path} does not exist")
+    suffixes = "".join(path.suffixes[-2:]).lower()
+    try:
+        if suffixes.endswith(".parquet"):
+            import pyarrow.parquet as pq
+
+            names = pq.read_schema(path).names
+            df = pd.read_parquet(path)
+        elif suffixes.endswith((".csv", ".csv.gz")):
+            header = pd.read_csv(path, header=None, nrows=1, dtype=str)
+            names = header.iloc[0].tolist() if len(header) else []
+            df = pd.read_csv(path)
+        else:
+            raise ValueError(f"data file {path}: expected .csv, .csv.gz or .parquet")
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as err:
+        raise ValueError(f"data file {path} could not be read: {err}") from None
+    repeated = sorted({str(n) for n in names if names.count(n) > 1})
+    if repeated:
+        raise ValueError(f"data file {path} repeats the column(s) {', '.join(repeated)}")
     return df
 
 
@@ -83,15 +117,9 @@ def load_points(source: str | Path | None = None) -> pd.DataFrame:
         raise ValueError(
             f"data file {path} does not exist (packaged data: {', '.join(PACKAGED_DATA)})"
         )
-    suffixes = "".join(path.suffixes[-2:]).lower()
+    df = read_table(path)
     if path == FULL_POINTS:
-        df = _decode_full(pd.read_parquet(path))
-    elif suffixes.endswith(".parquet"):
-        df = pd.read_parquet(path)
-    elif suffixes.endswith((".csv", ".csv.gz")):
-        df = pd.read_csv(path)
-    else:
-        raise ValueError(f"data file {path}: expected .csv, .csv.gz or .parquet")
+        df = _decode_full(df)
     missing = [c for c in (*PARAMETER_NAMES, "valid") if c not in df.columns]
     if missing:
         raise ValueError(f"data file {path} is missing the column(s) {', '.join(missing)}")
