@@ -32,11 +32,8 @@ from safetensors.torch import load_file, save_file
 
 from surrogates._version import __version__
 from surrogates.device import resolve_device
-<<<<<<< HEAD
 from surrogates.features import check_feature_map, feature_names, transform_features
-=======
 from surrogates.io import atomic_folder, sha256_file
->>>>>>> issue17
 from surrogates.space import PMSSM19, ParameterSpace
 from surrogates.targets import TARGETS, Target, get_target
 from surrogates.transforms import InputScaler, TargetTransform
