@@ -31,6 +31,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from surrogates._version import __version__
+from surrogates.calibration import RECALIBRATIONS, LocalScale
 from surrogates.device import resolve_device
 from surrogates.features import check_feature_map, feature_names, transform_features
 from surrogates.io import atomic_folder, sha256_file
@@ -121,6 +122,10 @@ class Surrogate(ABC):
     features : str
         Feature map of :mod:`surrogates.features` the model learns on (``"raw"``: the
         parameters; ``"pmssm19_physics"``: plus derived masses, mixings and ratios).
+    recalibration : {"none", "local_scale"}
+        Error-bar recalibration fitted on the validation data given to :meth:`fit`, saved
+        with the model and applied by :meth:`predict` (:mod:`surrogates.calibration`;
+        regression only).
     seed : int
         Seed of every random choice made by :meth:`fit`.
     device : str or torch.device, optional
@@ -129,7 +134,9 @@ class Surrogate(ABC):
 
     #: Registry name (see :mod:`surrogates.registry`).
     model_name: ClassVar[str]
-    #: Named configurations, e.g. ``{"small": {...}, "full": {...}}``, for the CLI.
+    #: Named configurations, e.g. ``{"small": {...}, "full": {...}}``, for the CLI; an entry
+    #: ``"per_target": {target: {...}}`` inside one overrides options for that target
+    #: (:meth:`budget_config`).
     budgets: ClassVar[dict[str, dict[str, Any]]] = {}
     #: Points per chunk in :meth:`predict`.
     predict_chunk_size: ClassVar[int] = 65536
@@ -140,6 +147,7 @@ class Surrogate(ABC):
         *,
         space: ParameterSpace | None = None,
         features: str = "raw",
+        recalibration: str = "none",
         seed: int = 0,
         device: str | None = None,
     ) -> None:
@@ -147,6 +155,17 @@ class Surrogate(ABC):
         self.space = PMSSM19 if space is None else space
         check_feature_map(features, self.space)
         self.features = features
+        if recalibration not in RECALIBRATIONS:
+            raise ValueError(
+                f"recalibration must be one of {', '.join(RECALIBRATIONS)}; got {recalibration!r}"
+            )
+        if recalibration != "none" and self.target.is_classifier:
+            raise ValueError(
+                f"recalibration={recalibration!r} is for regression targets, not the classifier "
+                f"{self.target.name!r}"
+            )
+        self.recalibration = recalibration
+        self.recalibration_: LocalScale | None = None
         self.seed = int(seed)
         self.device = resolve_device(device)
         self.input_scaler_: InputScaler | None = None
@@ -197,6 +216,47 @@ class Surrogate(ABC):
         return {}
 
     # ------------------------------------------------------------ public API
+    @classmethod
+    def budget_config(cls, budget: str, target: str | Target) -> dict[str, Any]:
+        """Constructor options of the named budget for ``target``.
+
+        Raises
+        ------
+        ValueError
+            If the family has no such budget.
+        """
+        if budget not in cls.budgets:
+            raise ValueError(
+                f"model {cls.model_name!r} has no budget {budget!r}; choose one of "
+                f"{', '.join(cls.budgets)}"
+            )
+        config = dict(cls.budgets[budget])
+        overrides = config.pop("per_target", {})
+        return {**config, **overrides.get(get_target(target).name, {})}
+
+    @classmethod
+    def pretrained(cls, target: str, model: str | None = None, *, device: str | None = None):
+        """A surrogate shipped with the package, trained on the full reference data.
+
+        Parameters
+        ----------
+        target : str
+            ``"validity"``, ``"higgs_mass"`` or ``"xsec"``.
+        model : str, optional
+            Family name (``"bnn"``, ``"rbcm"``); default: this class's family, or ``"bnn"``
+            when called on :class:`Surrogate`.
+        device : str, optional
+
+        Raises
+        ------
+        ValueError
+            If no such surrogate is shipped (the message lists those that are).
+        """
+        from surrogates.shipped import shipped_path
+
+        name = model or getattr(cls, "model_name", "bnn")
+        return cls.load(shipped_path(get_target(target).name, name), device=device)
+
     def get_config(self) -> dict[str, Any]:
         """Constructor arguments (except ``target``, ``space`` and ``device``) as JSON values."""
         names = [
@@ -260,6 +320,12 @@ class Surrogate(ABC):
         self._fit(self._inputs(Xa), self._targets(ya), val, progress)
         self.fit_info_["train_seconds"] = time.perf_counter() - start
         self.fit_info_["device"] = str(self.device)
+        self.recalibration_ = None
+        if self.recalibration == "local_scale":
+            if val is None:
+                raise ValueError("recalibration='local_scale' needs validation data (X_val, y_val)")
+            mean, std = _model_space_summary(self._predict_chunked(val[0]))
+            self.recalibration_ = LocalScale.fit(_np(val[1]), _np(mean), _np(std))
         return self
 
     def predict(self, X: Any, *, strict: bool = False) -> Prediction:
@@ -285,6 +351,8 @@ class Surrogate(ABC):
                 + self.domain_.describe_outside(Xa, self.space)
             )
         out = self._predict_chunked(self._inputs(Xa))
+        if self.recalibration_ is not None:
+            out = _rescaled(out, self.recalibration_)
         tt = self.target_transform_
         if isinstance(out, GaussianOutput):
             mean, std = tt.inverse_gaussian(_np(out.mean), _np(out.std))
@@ -362,6 +430,7 @@ class Surrogate(ABC):
             "parameter_box": self.space.to_dict(),
             "fit_info": _jsonable(self.fit_info_),
             "state": self._state_json(),
+            "recalibration": None if self.recalibration_ is None else self.recalibration_.to_dict(),
             "tensors": {
                 k: {"dtype": str(v.dtype).removeprefix("torch."), "shape": list(v.shape)}
                 for k, v in tensors.items()
@@ -421,6 +490,8 @@ class Surrogate(ABC):
         obj.target_transform_ = TargetTransform.from_dict(meta["target_transform"])
         obj.domain_ = Domain.from_dict(meta["domain"])
         obj.fit_info_ = meta["fit_info"]
+        recal = meta.get("recalibration")
+        obj.recalibration_ = None if recal is None else LocalScale.from_dict(recal)
         obj._load_state({k: v.to(obj.device) for k, v in tensors.items()}, meta["state"])
         return obj
 
@@ -517,6 +588,31 @@ def _read_tensors(path: Path, meta: dict[str, Any]) -> dict[str, torch.Tensor]:
                 f"{[expected.get(k) for k in odd]})"
             )
     return tensors
+
+
+def _model_space_summary(out: MemberOutput | GaussianOutput) -> tuple[torch.Tensor, torch.Tensor]:
+    """(Weighted) mean and spread of a model-space predictive, each of shape (n_points,)."""
+    if isinstance(out, GaussianOutput):
+        return out.mean, out.std
+    v = out.values.double()
+    if out.weights is None:
+        w = v.new_full((v.shape[0], 1), 1.0 / v.shape[0])
+    else:
+        w = out.weights.double()[:, None]
+    mean = (w * v).sum(0)
+    return mean, ((w * (v - mean) ** 2).sum(0)).clamp_min(0).sqrt()
+
+
+def _rescaled(
+    out: MemberOutput | GaussianOutput, recal: LocalScale
+) -> MemberOutput | GaussianOutput:
+    """The predictive with its model-space spread multiplied by ``recal.factor(spread)``."""
+    mean, std = _model_space_summary(out)
+    c = torch.as_tensor(recal.factor(_np(std)), dtype=mean.dtype, device=mean.device)
+    if isinstance(out, GaussianOutput):
+        return GaussianOutput(mean=out.mean, std=(c * std).to(out.std.dtype))
+    values = (mean + c * (out.values.double() - mean)).to(out.values.dtype)
+    return MemberOutput(values=values, weights=out.weights)
 
 
 def _np(t: torch.Tensor) -> np.ndarray:

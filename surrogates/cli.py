@@ -53,13 +53,6 @@ def _one_line(err: BaseException) -> str:
     return " ".join(str(err).split())
 
 
-def _budget_config(cls: type[Surrogate], budget: str) -> dict[str, Any]:
-    if budget not in cls.budgets:
-        raise ValueError(
-            f"model {cls.model_name!r} has no budget {budget!r}; choose one of "
-            f"{', '.join(cls.budgets)}"
-        )
-    return dict(cls.budgets[budget])
 
 
 def train_model(
@@ -77,7 +70,7 @@ def train_model(
     early stopping and selection); records the data source and split seed in ``fit_info_``.
     """
     cls = get_model_class(model)
-    options = {**_budget_config(cls, budget), **(config or {})}
+    options = {**cls.budget_config(budget, target), **(config or {})}
     check_keys(options, model_option_names(model), f"options of model {model!r}")
     surrogate = cls(target, seed=seed, device=device, **options)
     split = split_dataset(load_dataset(target, data), seed=seed)

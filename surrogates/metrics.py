@@ -42,6 +42,7 @@ __all__ = [
     "pull_chi2",
     "pulls",
     "regression_metrics",
+    "reliability_curve",
 ]
 
 DEFAULT_LEVELS = np.arange(1, 100) / 100.0
@@ -620,7 +621,9 @@ def classification_metrics(
     dict
         ``precision``, ``recall``, ``f1`` (cut on ``p_mean``); with ``p_std`` also
         ``precision_3std``, ``recall_3std``, ``f1_3std`` (cut on ``p_mean + 3 p_std``);
-        ``roc_auc``; ``accuracy`` (cut on ``p_mean``); ``n_points`` (int).
+        ``roc_auc``; ``accuracy`` (cut on ``p_mean``); ``brier`` (mean squared error of
+        ``p_mean``); ``ece`` (expected calibration error, :func:`reliability_curve`);
+        ``n_points`` (int).
 
     Raises
     ------
@@ -662,5 +665,35 @@ def classification_metrics(
     both_classes = y.any() and not y.all()
     out["roc_auc"] = float(roc_auc_score(y, pm)) if both_classes else float("nan")
     out["accuracy"] = float(np.mean(predicted == y))
+    out["brier"] = float(np.mean((pm - y) ** 2))
+    curve = reliability_curve(labels, pm)
+    gap = np.abs(curve["mean_predicted"] - curve["fraction_valid"])
+    out["ece"] = float(np.sum(curve["count"] * gap) / y.size)
     out["n_points"] = y.size
     return out
+
+
+def reliability_curve(
+    y_true: ArrayLike, p_mean: ArrayLike, n_bins: int = 10
+) -> dict[str, np.ndarray]:
+    r"""Reliability diagram of a probabilistic classifier: equal-width bins of ``p_mean``.
+
+    In bin :math:`b` (edges :math:`b/B, (b+1)/B`; the last bin includes 1) the mean predicted
+    probability :math:`\bar p_b` against the fraction of valid points :math:`\bar y_b`; the
+    expected calibration error (Naeini, Cooper & Hauskrecht, AAAI 2015) is
+    :math:`\mathrm{ECE} = \sum_b \frac{n_b}{n}\,|\bar p_b - \bar y_b|`.
+
+    Returns
+    -------
+    dict
+        ``mean_predicted``, ``fraction_valid``, ``count``: arrays of the non-empty bins.
+    """
+    y = _as_points("y_true", y_true)
+    pm = _as_points("p_mean", p_mean)
+    _check_same_shape(y_true=y, p_mean=pm)
+    idx = np.clip((pm * n_bins).astype(int), 0, n_bins - 1)
+    count = np.bincount(idx, minlength=n_bins).astype(float)
+    keep = count > 0
+    mean_p = np.bincount(idx, weights=pm, minlength=n_bins)[keep] / count[keep]
+    frac = np.bincount(idx, weights=y, minlength=n_bins)[keep] / count[keep]
+    return {"mean_predicted": mean_p, "fraction_valid": frac, "count": count[keep]}

@@ -64,6 +64,8 @@ class MLPEnsemble(Surrogate):
         Input parameters (default: the pMSSM-19 space).
     features : str
         Feature map of :mod:`surrogates.features` (default ``"raw"``: the parameters).
+    recalibration : {"none", "local_scale"}
+        Error-bar recalibration on the validation data (:mod:`surrogates.calibration`).
     seed : int
     device : str, optional
     """
@@ -90,10 +92,14 @@ class MLPEnsemble(Surrogate):
         warm_start: bool = False,
         space: ParameterSpace | None = None,
         features: str = "raw",
+        recalibration: str = "none",
         seed: int = 0,
         device: str | None = None,
     ) -> None:
-        super().__init__(target, space=space, features=features, seed=seed, device=device)
+        super().__init__(
+            target, space=space, features=features, recalibration=recalibration, seed=seed,
+            device=device,
+        )
         check_integers(
             ("n_members", n_members, 1),
             ("epochs", epochs, 1),

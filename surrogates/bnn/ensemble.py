@@ -148,6 +148,8 @@ class BNNEnsemble(Surrogate):
         Input parameters (default: the pMSSM-19 space).
     features : str
         Feature map of :mod:`surrogates.features` (default ``"raw"``: the parameters).
+    recalibration : {"none", "local_scale"}
+        Error-bar recalibration on the validation data (:mod:`surrogates.calibration`).
     seed : int
     device : str, optional
     """
@@ -193,10 +195,14 @@ class BNNEnsemble(Surrogate):
         n_diagnostic_points: int = 64,
         space: ParameterSpace | None = None,
         features: str = "raw",
+        recalibration: str = "none",
         seed: int = 0,
         device: str | None = None,
     ) -> None:
-        super().__init__(target, space=space, features=features, seed=seed, device=device)
+        super().__init__(
+            target, space=space, features=features, recalibration=recalibration, seed=seed,
+            device=device,
+        )
         check_integers(
             ("n_chains", n_chains, 1), ("n_burnin", n_burnin, 0), ("n_samples", n_samples, 1),
             ("thin", thin, 1), ("n_leapfrog", n_leapfrog, 1),

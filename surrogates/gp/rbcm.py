@@ -96,6 +96,8 @@ class RBCM(Surrogate):
         Input parameters (default: the pMSSM-19 space).
     features : str
         Feature map of :mod:`surrogates.features` (default ``"raw"``: the parameters).
+    recalibration : {"none", "local_scale"}
+        Error-bar recalibration on the validation data (:mod:`surrogates.calibration`).
     seed : int
     device : str, optional
     """
@@ -130,10 +132,14 @@ class RBCM(Surrogate):
         predict_memory_mb: float = 256.0,
         space: ParameterSpace | None = None,
         features: str = "raw",
+        recalibration: str = "none",
         seed: int = 0,
         device: str | None = None,
     ) -> None:
-        super().__init__(target, space=space, features=features, seed=seed, device=device)
+        super().__init__(
+            target, space=space, features=features, recalibration=recalibration, seed=seed,
+            device=device,
+        )
         check_integers(
             ("expert_size", expert_size, 1), ("n_iter", n_iter, 1),
             ("max_jitter_tries", max_jitter_tries, 1), ("n_iter_warm", n_iter_warm, 1),

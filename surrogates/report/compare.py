@@ -158,7 +158,7 @@ def obtain_model(
             )
         _log(progress, f"{target.name}/{name}: loaded {folder}")
         return model, True, _folder_bytes(folder)
-    model = cls(target, seed=seed, **cls.budgets[budget])
+    model = cls(target, seed=seed, **cls.budget_config(budget, target))
     model.fit(
         features(split.train), labels(split.train, target),
         X_val=features(split.val), y_val=labels(split.val, target), progress=progress,
