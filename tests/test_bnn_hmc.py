@@ -140,14 +140,23 @@ def test_divergent_transition_is_flagged_and_rejected():
 
 
 def test_initial_step_size_brackets_half_acceptance():
-    torch.manual_seed(5)
+    """Hoffman & Gelman (2014), Algorithm 4: from 1, halving stops at the first step whose
+    single-leapfrog acceptance is >= 1/2, so twice that step is accepted with < 1/2."""
     scales = torch.full((50,), 0.01, dtype=torch.float64)
     lpg = _gaussian(scales)
-    theta = torch.randn(4, 50, dtype=torch.float64) * 0.01
+    theta = torch.randn(4, 50, dtype=torch.float64, generator=torch.Generator().manual_seed(5))
+    theta *= 0.01
     lp, grad = lpg(theta)
+    torch.manual_seed(5)
     step = find_initial_step_size(theta, lp, grad, lpg)
-    # a stable leapfrog step on a Gaussian of std 0.01 is below 2 * 0.01 and not far below it
-    assert torch.all(step < 0.02) and torch.all(step > 1e-4)
+    torch.manual_seed(5)
+    momentum = torch.randn_like(theta)  # the momentum the search drew
+
+    def accept(eps):
+        _, p1, lp1, _ = leapfrog(theta, momentum, grad, eps, 1, lpg)
+        return torch.exp(lp1 - lp - 0.5 * (p1**2).sum(1) + 0.5 * (momentum**2).sum(1))
+
+    assert torch.all(accept(step) >= 0.5) and torch.all(accept(2 * step) < 0.5)
 
 
 def test_dual_averaging_shrinks_step_of_low_acceptance():
