@@ -142,9 +142,9 @@ def test_divergent_transition_is_flagged_and_rejected():
 def test_initial_step_size_brackets_half_acceptance():
     """Hoffman & Gelman (2014), Algorithm 4: from 1, halving stops at the first step whose
     single-leapfrog acceptance is >= 1/2, so twice that step is accepted with < 1/2."""
-    scales = torch.full((50,), 0.01, dtype=torch.float64)
+    scales = torch.full((2,), 0.01, dtype=torch.float64)  # 200 chains, each its own bracket
     lpg = _gaussian(scales)
-    theta = torch.randn(4, 50, dtype=torch.float64, generator=torch.Generator().manual_seed(5))
+    theta = torch.randn(200, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(5))
     theta *= 0.01
     lp, grad = lpg(theta)
     torch.manual_seed(5)
