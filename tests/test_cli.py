@@ -1,10 +1,12 @@
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 
+from surrogates import Surrogate
 from surrogates.cli import main
-from surrogates.data import load_dataset, split_dataset
+from surrogates.data import features, load_dataset, split_dataset
 
 
 @pytest.fixture(scope="module")
@@ -41,6 +43,10 @@ def test_predict_writes_id_mean_std(trained, tmp_path):
     out = pd.read_csv(dst)
     assert list(out.columns) == ["id", "mean", "std", "outside_domain"]
     assert out["id"].tolist() == points["id"].tolist() and (out["mean"] > 0).all()
+    pred = Surrogate.load(trained).predict(features(points))
+    np.testing.assert_allclose(out["mean"], pred.mean, rtol=1e-6)  # CSV keeps ~16 digits
+    np.testing.assert_allclose(out["std"], pred.std, rtol=1e-6)
+    np.testing.assert_array_equal(out["outside_domain"], pred.outside_domain)
 
 
 def test_errors_are_one_line(trained, tmp_path, capsys):

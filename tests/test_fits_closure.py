@@ -31,7 +31,7 @@ import logging
 import numpy as np
 import pandas as pd
 import pytest
-from scipy.stats import norm
+from scipy.stats import ks_2samp, norm
 
 from fits.closure import (
     CHARGINO,
@@ -78,6 +78,17 @@ def test_light_chargino_mass_limits():
 def test_weighted_ks_of_identical_samples_is_zero():
     x = np.random.default_rng(0).normal(size=50)
     assert weighted_ks(x, np.ones(50), x, np.full(50, 2.0)) == 0.0
+
+
+def test_weighted_ks_matches_scipy_and_counts_integer_weights_as_repeats():
+    rng = np.random.default_rng(1)
+    x, y = rng.normal(size=300), rng.normal(0.3, 1.2, size=200)
+    ref = ks_2samp(x, y).statistic
+    assert ref > 0.1
+    assert weighted_ks(x, np.ones(300), y, np.ones(200)) == pytest.approx(ref, abs=1e-12)
+    wx, wy = rng.integers(1, 4, size=300), rng.integers(1, 4, size=200)
+    repeated = ks_2samp(np.repeat(x, wx), np.repeat(y, wy)).statistic
+    assert weighted_ks(x, wx * 0.1, y, wy * 7.0) == pytest.approx(repeated, abs=1e-12)
 
 
 @pytest.fixture(scope="module")

@@ -84,3 +84,34 @@ def test_unknown_rule_is_rejected(experts):
     msg = "aggregation must be one of rbcm, bcm, poe, gpoe; got 'x'"
     with pytest.raises(ValueError, match=msg):
         aggregation_weights(torch.tensor(experts[1]), PRIOR, "x")
+
+
+@pytest.mark.parametrize("method", AGGREGATIONS)
+def test_per_expert_priors_enter_the_correction_as_their_mean_precision(experts, method):
+    mean, var = experts
+    prior = np.array([[0.8], [1.2], [1.7], [2.5], [3.0]])
+    var = prior * var / PRIOR  # each expert below its own prior
+    M = mean.shape[0]
+    beta = {"rbcm": 0.5 * (np.log(prior) - np.log(var)), "gpoe": np.full_like(var, 1 / M)}.get(
+        method, np.ones_like(var))
+    c = {"rbcm": 1 - beta.sum(0), "bcm": np.full(40, 1.0 - M)}.get(method, np.zeros(40))
+    precision = (beta / var).sum(0) + c * np.mean(1 / prior)
+    m, v = aggregate(torch.tensor(mean), torch.tensor(var), torch.tensor(prior), method)
+    np.testing.assert_allclose(v.numpy(), 1 / precision, rtol=1e-10)
+    np.testing.assert_allclose(m.numpy(), (beta / var * mean).sum(0) / precision, rtol=1e-10)
+
+
+@pytest.mark.parametrize("method", AGGREGATIONS)
+def test_variances_above_the_prior_count_as_the_prior(experts, method):
+    """Round-off can push an expert's variance past the prior: it is clipped to it, which
+    keeps the BCM and rBCM variance at or below the prior however many experts agree."""
+    mean, var = experts
+    over = var.copy()
+    over[:, ::2] = PRIOR * 1.5
+    clipped = np.minimum(over, PRIOR)
+    a = aggregate(torch.tensor(mean), torch.tensor(over), PRIOR, method)
+    b = aggregate(torch.tensor(mean), torch.tensor(clipped), PRIOR, method)
+    for x, y in zip(a, b, strict=True):
+        np.testing.assert_allclose(x.numpy(), y.numpy(), rtol=1e-12)
+    if method in ("bcm", "rbcm"):
+        assert (a[1].numpy() > 0).all() and (a[1].numpy() <= PRIOR * (1 + 1e-12)).all()

@@ -10,6 +10,7 @@ from surrogates.gp import RBCM
 from surrogates.metrics import coverage, nominal_coverage
 from surrogates.registry import get_model_class
 from surrogates.space import box_high, box_low, sample_uniform
+from tests.synthetic import SMOOTH, SQUARE, noisy_data
 
 N_TRAIN, N_TEST = 1200, 800
 
@@ -155,3 +156,74 @@ def test_invalid_configuration_is_rejected():
     ):
         with pytest.raises(ValueError, match=msg):
             RBCM("higgs_mass", **kwargs)
+
+
+# ------------------------------------------------------------ sigma scaling, exact reference
+SMALL_RBCM = {"n_experts": 3, "n_iter": 30, "precision": "float64", "device": "cpu"}
+
+
+def test_variance_calibration_finds_a_planted_scale_and_refits_reproduce_it():
+    """Validation targets planted at mean + 2 std eps (eps ~ N(0, 1)) make the mean squared
+    pull exactly 4 mean(eps^2); refitting the same model on the same data must find it again
+    (pulls against this fit's unscaled std, not the previous fit's scaled one)."""
+    X, y, _ = noisy_data(300, seed=0)
+    Xv = SQUARE.sample_uniform(400, 1)
+    plain = RBCM(SMOOTH, space=SQUARE, calibrate_variance=False, **SMALL_RBCM)
+    pred = plain.fit(X, y, progress=False).predict(Xv)
+    eps = np.random.default_rng(2).normal(size=len(Xv))
+    yv = pred.mean + 2.0 * pred.std * eps
+    s = RBCM(SMOOTH, space=SQUARE, **SMALL_RBCM)
+    scales = [s.fit(X, y, X_val=Xv, y_val=yv, progress=False).fit_info_["variance_scale"]
+              for _ in range(3)]
+    np.testing.assert_allclose(scales, 4.0 * np.mean(eps**2), rtol=1e-8)
+    np.testing.assert_allclose(s.predict(Xv).std, np.sqrt(scales[0]) * pred.std, rtol=1e-8)
+    # a refit without validation data drops the scale
+    assert s.fit(X, y, progress=False).fit_info_["variance_scale"] == 1.0
+
+
+def _exact_expert_moments(Xe, ye, Xs, lengthscale, outputscale, noise):
+    """Exact GP posterior (Rasmussen & Williams 2006, eq. 2.25-2.26) of one expert, numpy."""
+
+    def k(A, B):
+        d = (A[:, None, :] - B[None, :, :]) / lengthscale
+        return outputscale * np.exp(-0.5 * (d**2).sum(-1))
+
+    K = k(Xe, Xe) + noise * np.eye(len(Xe))
+    Ks = k(Xe, Xs)
+    return Ks.T @ np.linalg.solve(K, ye), outputscale - (Ks * np.linalg.solve(K, Ks)).sum(0)
+
+
+@pytest.mark.parametrize("shared", [True, False])
+def test_predictive_is_the_rbcm_of_exact_gp_experts(shared):
+    """The noisy predictive, rebuilt in numpy from the learnt hyper-parameters: exact GP
+    experts, the rBCM of Deisenroth & Ng (2015) eq. 20-21 (with per-expert priors, their mean
+    precision in the prior correction), plus the mean noise variance."""
+    X, y, _ = noisy_data(240, seed=3)
+    Xs = SQUARE.sample_uniform(50, 4)
+    s = RBCM(SMOOTH, space=SQUARE, shared_hyperparameters=shared, calibrate_variance=False,
+             **SMALL_RBCM).fit(X, y, progress=False)
+    pred = s.predict(Xs)
+    ex = s.experts_
+    xs = s._inputs(Xs).numpy()
+    n_experts = ex.X.shape[0]
+    kern = ex.covar_module
+    lengthscale = np.broadcast_to(kern.base_kernel.lengthscale.detach().numpy().reshape(-1, 2),
+                                  (n_experts, 2))
+    outputscale = np.broadcast_to(kern.outputscale.detach().numpy(), n_experts)
+    noise = np.broadcast_to(ex.noise_variance().detach().numpy().ravel(), n_experts)
+    means, variances = [], []
+    for j in range(n_experts):
+        m = ex.mask[j].numpy()
+        mu, var = _exact_expert_moments(ex.X[j].numpy()[m], ex.y[j].numpy()[m], xs,
+                                        lengthscale[j], outputscale[j], noise[j])
+        means.append(mu)
+        variances.append(var)
+    mean, var = np.array(means), np.array(variances)
+    prior = outputscale[:, None]
+    beta = 0.5 * (np.log(prior) - np.log(var))
+    precision = (beta / var).sum(0) + (1 - beta.sum(0)) * np.mean(1 / prior)
+    latent_mean = (beta / var * mean).sum(0) / precision
+    noisy_var = 1 / precision + noise.mean()
+    scale = s.target_transform_.scale
+    np.testing.assert_allclose(pred.std, np.sqrt(noisy_var) * scale, rtol=1e-6)
+    np.testing.assert_allclose(pred.mean, s.target_transform_.inverse(latent_mean), rtol=1e-6)

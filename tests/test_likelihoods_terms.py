@@ -144,6 +144,22 @@ def test_profile_matches_a_generic_optimiser(n, b, k_b):
     assert np.all(best <= sat + 1e-9)
 
 
+@pytest.mark.parametrize(
+    "n,b,k_b", [(3, 10.0, 0.3), (0, 5.0, 0.5), (8, 10.0, 0.0), (15, 10.0, 0.2)]
+)
+def test_saturated_likelihood_matches_a_generic_optimiser(n, b, k_b):
+    """The denominator of q_1: the objective maximised over a free signal S = a^2 >= 0 and
+    the background nuisance (at n < b the best S is 0 and the nuisance pulls b towards n)."""
+
+    def neg(t):
+        nu = t[0] ** 2 + b * np.exp(k_b * t[1])
+        return -(xlogy(n, nu) - nu - 0.5 * t[1] ** 2)
+
+    ref = optimize.minimize(neg, [1.0, 0.0], method="Nelder-Mead",
+                            options={"xatol": 1e-10, "fatol": 1e-12, "maxiter": 5000})
+    assert saturated_log_likelihood(n, b, k_b) == pytest.approx(-ref.fun, abs=1e-7)
+
+
 def test_marginal_matches_2d_quadrature():
     n, b, k_b = 7, 4.0, 0.25
     s, k_s = np.array([2.0, 9.0]), np.array([0.1, 0.6])

@@ -220,6 +220,7 @@ class RBCM(Surrogate):
             history.append(loss.item())
             bar.set_postfix(nlml_per_point=f"{history[-1]:.4g}")
         self.experts_.condition()
+        self.variance_scale_ = 1.0  # a refit starts unscaled: pulls use this fit's own std
         if self.target.is_classifier:
             if val is not None:
                 mean, var = self._latent(val[0])
