@@ -126,6 +126,11 @@ class Surrogate(ABC):
         Error-bar recalibration fitted on the validation data given to :meth:`fit`, saved
         with the model and applied by :meth:`predict` (:mod:`surrogates.calibration`;
         regression only).
+    baseline : str, optional
+        A column of the feature map that approximates the (log, for ``log_standardize``)
+        target, e.g. ``"ln_xsec_tree"``: the model learns the target minus this baseline,
+        ``z = (g(y) - b(x) - shift) / scale``, i.e. the correction to an approximation rather
+        than the whole function (regression only).
     seed : int
         Seed of every random choice made by :meth:`fit`.
     device : str or torch.device, optional
@@ -148,6 +153,7 @@ class Surrogate(ABC):
         space: ParameterSpace | None = None,
         features: str = "raw",
         recalibration: str = "none",
+        baseline: str | None = None,
         seed: int = 0,
         device: str | None = None,
     ) -> None:
@@ -166,6 +172,16 @@ class Surrogate(ABC):
             )
         self.recalibration = recalibration
         self.recalibration_: LocalScale | None = None
+        if baseline is not None:
+            names = feature_names(features, self.space)
+            if baseline not in names:
+                raise ValueError(
+                    f"baseline must be a column of the feature map {features!r} "
+                    f"({', '.join(names)}); got {baseline!r}"
+                )
+            if self.target.is_classifier:
+                raise ValueError("baseline is for regression targets, not the classifier")
+        self.baseline = baseline
         self.seed = int(seed)
         self.device = resolve_device(device)
         self.input_scaler_: InputScaler | None = None
@@ -305,19 +321,23 @@ class Surrogate(ABC):
         ya = check_target(y, self.target, Xa.shape[0])
         if (X_val is None) != (y_val is None):
             raise ValueError("give both X_val and y_val, or neither")
+        Fa = self._features(Xa)
         if not self._keeps_transforms():
-            self.input_scaler_ = InputScaler.fit(self._features(Xa))
-            self.target_transform_ = TargetTransform(self.target.transform).fit(ya)
+            self.input_scaler_ = InputScaler.fit(Fa)
+            self.target_transform_ = TargetTransform(self.target.transform).fit(
+                ya, None if self.baseline is None else self._baseline(Fa)
+            )
         self.domain_ = Domain.from_data(Xa)
         val = None
         if X_val is not None:
             Xv = check_features(X_val, name="X_val", space=self.space)
             yv = check_target(y_val, self.target, Xv.shape[0], name="y_val")
-            val = (self._inputs(Xv), self._targets(yv))
+            Fv = self._features(Xv)
+            val = (self._inputs(Fv), self._targets(yv, Fv))
         torch.manual_seed(self.seed)
         self.fit_info_ = {"n_train": int(Xa.shape[0]), "n_val": 0 if val is None else len(val[1])}
         start = time.perf_counter()
-        self._fit(self._inputs(Xa), self._targets(ya), val, progress)
+        self._fit(self._inputs(Fa), self._targets(ya, Fa), val, progress)
         self.fit_info_["train_seconds"] = time.perf_counter() - start
         self.fit_info_["device"] = str(self.device)
         self.recalibration_ = None
@@ -350,10 +370,11 @@ class Surrogate(ABC):
                 f"{int(outside.sum())} of {len(outside)} point(s) lie outside the training box:\n"
                 + self.domain_.describe_outside(Xa, self.space)
             )
-        out = self._predict_chunked(self._inputs(Xa))
+        Fa = self._features(Xa)
+        out = self._predict_chunked(self._inputs(Fa))
         if self.recalibration_ is not None:
             out = _rescaled(out, self.recalibration_)
-        tt = self.target_transform_
+        tt = self._transform(Fa)
         if isinstance(out, GaussianOutput):
             mean, std = tt.inverse_gaussian(_np(out.mean), _np(out.std))
             samples = weights = None
@@ -503,15 +524,23 @@ class Surrogate(ABC):
     def _features(self, X: np.ndarray) -> np.ndarray:
         return transform_features(self.features, self.space, X)
 
-    def _inputs(self, X: np.ndarray) -> torch.Tensor:
-        return torch.as_tensor(
-            self.input_scaler_.transform(self._features(X)), dtype=self.dtype, device=self.device
-        )
+    def _baseline(self, F: np.ndarray) -> np.ndarray:
+        return F[:, feature_names(self.features, self.space).index(self.baseline)]
 
-    def _targets(self, y: np.ndarray) -> torch.Tensor:
-        return torch.as_tensor(
-            self.target_transform_.forward(y), dtype=self.dtype, device=self.device
-        )
+    def _transform(self, F: np.ndarray) -> TargetTransform:
+        """The target transform at points of features ``F``, with the baseline if any."""
+        if self.baseline is None:
+            return self.target_transform_
+        return self.target_transform_.shifted(self._baseline(F))
+
+    def _inputs(self, F: np.ndarray) -> torch.Tensor:
+        """Model inputs from features ``F`` (:meth:`_features`)."""
+        scaled = self.input_scaler_.transform(F)
+        return torch.as_tensor(scaled, dtype=self.dtype, device=self.device)
+
+    def _targets(self, y: np.ndarray, F: np.ndarray) -> torch.Tensor:
+        z = self._transform(F).forward(y)
+        return torch.as_tensor(z, dtype=self.dtype, device=self.device)
 
     def _predict_chunked(self, X: torch.Tensor) -> MemberOutput | GaussianOutput:
         with torch.no_grad():

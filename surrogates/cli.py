@@ -221,7 +221,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--data", help="points table (.csv, .csv.gz, .parquet); default: embedded subset"
     )
     p.add_argument("--out", required=True, help="folder to save the model in")
-    p.add_argument("--budget", default="small", help="named configuration (tiny, small, full)")
+    p.add_argument(
+        "--budget", default="small", help="named configuration (tiny, small, full, paper)"
+    )
     p.add_argument("--config", help="JSON/YAML file or inline JSON overriding the budget's options")
     p.add_argument("--seed", type=int, default=0, help="seed of the split and of training")
     p.add_argument("--device", help="torch device (default: cuda if available, else cpu)")

@@ -33,7 +33,13 @@ map is named (``features="pmssm19_physics"``). The training box, the input check
       a sfermion tachyonic or break the charge- and colour-conserving vacuum, the bound of
       Casas, Lleyda, Munoz, hep-ph/9507294; :math:`M_Z = 91.1876` GeV of SMINPUTS regularises
       the ratio at the box's edge, the logarithm keeps it of order one), and the smallest
-      third-generation squark and slepton soft masses.
+      third-generation squark and slepton soft masses;
+    - tree-level spectrum (:mod:`surrogates.tree_level`): :math:`\ln|m_{\chi^0_1}|`,
+      :math:`\ln|m_{\chi^0_2}|`, :math:`\ln m_{\chi^\pm_1}`, the pair's
+      :math:`\ln m`, :math:`f_W`, :math:`f_H` and :math:`\ln\sigma` of the cross-section
+      definition at tree level (sigma floored at 1e-12 fb), :math:`m_h` at tree level and with
+      the leading one-loop stop term, and the signed lighter stop, sbottom and stau masses
+      (negative: tachyonic at tree level).
 
 Masses in GeV; :math:`\ln m_A` in ln GeV with a floor of 1 GeV (finite at the box's edge).
 Every feature is bounded on the box, so no point of it gets a standardised input far beyond
@@ -46,13 +52,14 @@ from collections.abc import Callable
 
 import numpy as np
 
+from surrogates import tree_level as tl
 from surrogates.space import ParameterSpace
 
 __all__ = ["FEATURE_MAPS", "feature_names", "transform_features", "check_feature_map"]
 
-#: Top-quark pole mass and Z mass of the reference data's SMINPUTS (PROVENANCE.md), GeV.
-M_TOP = 173.1
-M_Z = 91.1876
+M_TOP, M_Z = tl.M_TOP, tl.M_Z
+#: Floor of the tree-level cross section under its logarithm, fb.
+_XSEC_FLOOR = 1e-12
 #: Largest |x_t| of the one-loop stop correction: twice maximal mixing (x_t = sqrt 6).
 _XT_MAX = 2 * 6**0.5
 #: Floor of masses under a logarithm, GeV.
@@ -63,6 +70,9 @@ _PHYSICS_NAMES = (
     "m_chargino_tree", "m_lightest_ewino", "m_middle_ewino", "sign_M1_mu", "sign_M2_mu",
     "abs_cos2beta", "ln_MS", "xt", "stop_loop", "ln_mA", "ln1p_At2_over_m2",
     "ln1p_Ab2_over_m2", "ln1p_Atau2_over_m2", "min_m_squark3", "min_m_slepton3",
+    "ln_mN1_tree", "ln_mN2_tree", "ln_mC1_tree", "ln_m_n2c1_tree", "fW_tree", "fH_tree",
+    "ln_xsec_tree", "mh_tree", "mh_one_loop", "m_stop1_tree", "m_sbottom1_tree",
+    "m_stau1_tree",
 )
 
 
@@ -88,6 +98,20 @@ def _physics(X: np.ndarray, names: tuple[str, ...]) -> np.ndarray:
         np.log1p(p["Atau"] ** 2 / (p["mlL3"] ** 2 + p["mtauR3"] ** 2 + M_Z**2)),
         np.minimum(np.minimum(p["mqL3"], p["mtR3"]), p["mbR3"]),
         np.minimum(p["mlL3"], p["mtauR3"]),
+    ]
+    mn, _ = tl.neutralinos(p["M1"], p["M2"], p["mu"], tanb)
+    mc, _, _ = tl.charginos(p["M2"], p["mu"], tanb)
+    mass, f_w, f_h, sigma = tl.xsec_n2c1_tree(p["M1"], p["M2"], p["mu"], tanb)
+    mh_tree, mh_loop = tl.higgs_mass_one_loop(p["mA"], tanb, p["At"], p["mu"], p["mqL3"],
+                                              p["mtR3"])
+    floor = _LOG_FLOOR
+    derived += [
+        np.log(np.maximum(np.abs(mn[:, 0]), floor)), np.log(np.maximum(np.abs(mn[:, 1]), floor)),
+        np.log(np.maximum(mc[:, 0], floor)), np.log(np.maximum(mass, floor)), f_w, f_h,
+        np.log(np.maximum(sigma, _XSEC_FLOOR)), mh_tree, mh_loop,
+        tl.lightest_sfermion(p["mqL3"], p["mtR3"], tl.M_TOP, p["At"] - p["mu"] / tanb),
+        tl.lightest_sfermion(p["mqL3"], p["mbR3"], tl.M_B, p["Ab"] - p["mu"] * tanb),
+        tl.lightest_sfermion(p["mlL3"], p["mtauR3"], tl.M_TAU, p["Atau"] - p["mu"] * tanb),
     ]
     return np.column_stack([X, *derived])
 

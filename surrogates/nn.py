@@ -1,8 +1,14 @@
-"""Batched fully connected networks: many independent networks evaluated as one program.
+r"""Batched fully connected networks: many independent networks evaluated as one program.
 
 The weights of ``n_members`` networks are stacked along a leading batch dimension, so a
 forward pass is one ``torch.baddbmm`` per layer for all members (deep-ensemble members, HMC
 chains or posterior samples alike).
+
+With ``skip=True`` the output layer sees the inputs beside the last hidden layer,
+:math:`f(x) = W_L\,[h_{L-1}(x), x] + b_L` (the "wide and deep" network of Cheng et al.,
+arXiv:1606.07792): a part of the target that is linear in the inputs (e.g. a tree-level
+approximation given as an input feature) is learnt exactly, and the hidden layers learn the
+rest.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ from collections.abc import Callable, Sequence
 import torch
 from torch import nn
 
-__all__ = ["ACTIVATIONS", "batched_mlp_forward", "BatchedMLP", "layer_sizes"]
+__all__ = ["ACTIVATIONS", "batched_mlp_forward", "BatchedMLP", "last_hidden", "layer_sizes"]
 
 ACTIVATIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
     "relu": torch.relu,
@@ -23,10 +29,16 @@ ACTIVATIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
 }
 
 
-def layer_sizes(n_inputs: int, hidden: Sequence[int], n_outputs: int) -> list[tuple[int, int]]:
-    """(fan_in, fan_out) of each layer, e.g. 19 -> 5 x 50 -> 1."""
+def layer_sizes(
+    n_inputs: int, hidden: Sequence[int], n_outputs: int, skip: bool = False
+) -> list[tuple[int, int]]:
+    """(fan_in, fan_out) of each layer, e.g. 19 -> 5 x 50 -> 1 (the last fan-in grows by
+    ``n_inputs`` with ``skip``)."""
     sizes = [n_inputs, *hidden, n_outputs]
-    return list(zip(sizes[:-1], sizes[1:], strict=True))
+    pairs = list(zip(sizes[:-1], sizes[1:], strict=True))
+    if skip and hidden:
+        pairs[-1] = (pairs[-1][0] + n_inputs, n_outputs)
+    return pairs
 
 
 def batched_mlp_forward(
@@ -34,6 +46,7 @@ def batched_mlp_forward(
     biases: Sequence[torch.Tensor],
     x: torch.Tensor,
     activation: str = "relu",
+    skip: bool = False,
 ) -> torch.Tensor:
     """Evaluate a stack of MLPs.
 
@@ -45,18 +58,43 @@ def batched_mlp_forward(
         The same points for every member, or one batch per member.
     activation : str
         Key of :data:`ACTIVATIONS`, applied after every layer but the last.
+    skip : bool
+        The output layer also sees ``x`` (see the module text).
 
     Returns
     -------
     Tensor of shape (n_members, n_points, n_outputs)
     """
+    x = x.expand(weights[0].shape[0], *x.shape) if x.dim() == 2 else x
+    h = last_hidden(weights[:-1], biases[:-1], x, activation, skip)
+    return torch.baddbmm(biases[-1], h, weights[-1])
+
+
+def last_hidden(
+    weights: Sequence[torch.Tensor],
+    biases: Sequence[torch.Tensor],
+    x: torch.Tensor,
+    activation: str = "relu",
+    skip: bool = False,
+) -> torch.Tensor:
+    """Input of the output layer: the last hidden activations (and ``x`` with ``skip``).
+
+    ``weights``, ``biases`` are the hidden layers only; with none, ``x`` itself. ``x`` of
+    shape (n_points, n_inputs) is shared by all members, (n_members, n_points, n_inputs) is
+    one batch per member.
+
+    Returns
+    -------
+    Tensor of shape (n_members, n_points, width (+ n_inputs))
+    """
+    if x.dim() == 2 and biases:
+        x = x.expand(biases[0].shape[0], *x.shape)
+    h = x
     act = ACTIVATIONS[activation]
-    h = x.expand(weights[0].shape[0], *x.shape) if x.dim() == 2 else x
-    last = len(weights) - 1
-    for i, (w, b) in enumerate(zip(weights, biases, strict=True)):
-        h = torch.baddbmm(b, h, w)
-        if i < last:
-            h = act(h)
+    for w, b in zip(weights, biases, strict=True):
+        h = act(torch.baddbmm(b, h, w))
+    if skip and weights:
+        h = torch.cat([h, x.expand(h.shape[0], *x.shape[1:])], dim=2)
     return h
 
 
@@ -72,6 +110,8 @@ class BatchedMLP(nn.Module):
     n_outputs : int
     activation : str
         Key of :data:`ACTIVATIONS`.
+    skip : bool
+        The output layer also sees the inputs (see the module text).
     """
 
     def __init__(
@@ -81,6 +121,7 @@ class BatchedMLP(nn.Module):
         hidden: Sequence[int],
         n_outputs: int = 1,
         activation: str = "relu",
+        skip: bool = False,
     ) -> None:
         super().__init__()
         if activation not in ACTIVATIONS:
@@ -88,9 +129,10 @@ class BatchedMLP(nn.Module):
                 f"activation must be one of {', '.join(ACTIVATIONS)}; got {activation!r}"
             )
         self.activation = activation
+        self.skip = bool(skip)
         self.weights = nn.ParameterList()
         self.biases = nn.ParameterList()
-        for fan_in, fan_out in layer_sizes(n_inputs, hidden, n_outputs):
+        for fan_in, fan_out in layer_sizes(n_inputs, hidden, n_outputs, self.skip):
             bound = 1.0 / math.sqrt(fan_in)  # as torch.nn.Linear
             self.weights.append(
                 nn.Parameter(torch.empty(n_members, fan_in, fan_out).uniform_(-bound, bound))
@@ -101,4 +143,6 @@ class BatchedMLP(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """See :func:`batched_mlp_forward`."""
-        return batched_mlp_forward(list(self.weights), list(self.biases), x, self.activation)
+        return batched_mlp_forward(
+            list(self.weights), list(self.biases), x, self.activation, self.skip
+        )

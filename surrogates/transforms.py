@@ -89,14 +89,27 @@ class TargetTransform:
     def _g(self, y: np.ndarray) -> np.ndarray:
         return np.log(y) if self.is_log else y
 
-    def fit(self, y: np.ndarray) -> TargetTransform:
-        """Fit shift and scale on training targets ``y`` of shape (n_points,); returns self."""
+    def fit(self, y: np.ndarray, offset: np.ndarray | None = None) -> TargetTransform:
+        """Fit shift and scale on training targets ``y`` of shape (n_points,); returns self.
+
+        ``offset`` (shape (n_points,), in the units of ``g(y)``): a per-point baseline that
+        :meth:`shifted` will subtract; shift and scale are then those of ``g(y) - offset``.
+        """
         if self.kind != "none":
             g = self._g(np.asarray(y, float))
+            g = g if offset is None else g - offset
             self.shift = float(g.mean())
             std = float(g.std())
             self.scale = std if std > 0 else 1.0
         return self
+
+    def shifted(self, offset: np.ndarray) -> TargetTransform:
+        """The transform with a per-point baseline: ``z = (g(y) - offset - shift) / scale``.
+
+        ``offset`` of shape (n_points,) broadcasts against the last axis (points) of the
+        arrays given to :meth:`forward`, :meth:`inverse` and :meth:`inverse_gaussian`.
+        """
+        return TargetTransform(self.kind, self.shift + np.asarray(offset, float), self.scale)
 
     def forward(self, y: np.ndarray) -> np.ndarray:
         """Map targets (target units) to model space."""

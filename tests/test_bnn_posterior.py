@@ -141,3 +141,30 @@ def test_reweighting_matches_closed_form_of_new_prior(linear_bnn):
     assert np.abs((old_mean - new_mean) / se).max() > 2 * crit
     model.reweight(prior_scale=0.1)
     np.testing.assert_allclose(model.member_weights_.numpy(), 1 / model.n_members, rtol=1e-5)
+
+
+@pytest.mark.parametrize("per_chain", [False, True])
+def test_linear_layer_sufficient_statistics_equal_the_sum_over_points(per_chain):
+    """The O(d^2) likelihood of a last layer is the per-point Gaussian sum, value and gradient,
+    with per-point noise scales and per-chain features, including targets far from zero."""
+    gen = torch.Generator().manual_seed(0)
+    n, d, c = 2000, 6, 3
+    X = torch.randn(c, n, d, generator=gen) if per_chain else torch.randn(n, d, generator=gen)
+    z = 50.0 + torch.randn(n, generator=gen)  # offset: the quadratic form must not cancel
+    scale = 0.05 + torch.rand(c, n, generator=gen)
+    layout = ParameterLayout.for_network(d, (), sample_scales=True, sample_noise=True)
+    post = BNNPosterior(X, z, layout=layout, prior=WeightPrior("cauchy", None),
+                        activation="relu", classifier=False, point_scale=scale)
+    theta = 0.3 * torch.randn(c, layout.n_params, generator=gen)
+    theta[:, layout.n_network - 1] = 50.0  # the bias near the targets
+    assert post._stats is not None
+    lp, grad = post.log_prob_and_grad(theta)
+    f = post.outputs(theta)
+    tau = torch.exp(theta[:, -1])
+    direct = (0.5 * n * (torch.log(tau) - math.log(2 * math.pi))
+              - 0.5 * tau * (((f - z) / scale) ** 2).sum(1))
+    torch.testing.assert_close(post.log_likelihood(theta), direct, rtol=1e-5, atol=1e-2)
+    post._stats = None  # the generic path
+    lp2, grad2 = post.log_prob_and_grad(theta)
+    torch.testing.assert_close(lp, lp2, rtol=1e-5, atol=1e-2)
+    torch.testing.assert_close(grad, grad2, rtol=1e-3, atol=1e-2)

@@ -54,3 +54,25 @@ def test_missing_columns_and_files():
         load_points("/nonexistent.csv")
     with pytest.raises(ValueError, match="no column 'xsec_n2c1_fb'"):
         load_dataset("xsec", load_points().drop(columns="xsec_n2c1_fb"))
+
+
+def test_packaged_full_data_equals_the_reference_file():
+    full = SHARED_DATA / "pmssm19_softsusy" / "points.csv.gz"
+    if not full.is_file():
+        pytest.skip("reference data ../shared not present")
+    ref = pd.read_csv(full)
+    packaged = load_points("full")
+    cols = [*PARAMETER_NAMES, "valid", "h0", "xsec_n2c1_fb"]
+    assert len(packaged) == len(ref) == 314_910
+    pd.testing.assert_frame_equal(packaged[cols], ref[cols], check_dtype=False, rtol=0, atol=0)
+
+
+def test_full_data_sets_have_the_provenance_counts():
+    # PROVENANCE.md, "Counts": valid 110 <= h0 <= 130 (OHIGGS) and the XSEC set
+    assert len(load_dataset("higgs_mass", "full")) == 123_690
+    assert len(load_dataset("xsec", "full")) == 89_542
+
+
+def test_unknown_packaged_name_is_a_clear_error():
+    with pytest.raises(ValueError, match="packaged data: embedded, full"):
+        load_points("fulll")

@@ -15,7 +15,7 @@ from surrogates.bnn.hmc import run_chains
 from surrogates.bnn.posterior import BNNPosterior, ParameterLayout
 from surrogates.bnn.pretrain import SCHEDULES, log_error_scale, pretrain
 from surrogates.bnn.prior import WeightPrior
-from surrogates.nn import ACTIVATIONS, BatchedMLP, batched_mlp_forward
+from surrogates.nn import ACTIVATIONS, BatchedMLP, batched_mlp_forward, last_hidden
 from surrogates.space import ParameterSpace
 from surrogates.targets import Target
 from surrogates.validation import check_integers
@@ -142,6 +142,10 @@ class BNNEnsemble(Surrogate):
         network (see above).
     heteroscedastic : bool
         Input-dependent noise learnt by the trunks (regression with ``hmc_layers="last"``).
+    skip : bool
+        The output layer also sees the inputs (:mod:`surrogates.nn`; with
+        ``hmc_layers="last"``), so that a target close to a linear function of the features
+        (a tree-level approximation) is learnt as that plus a correction.
     n_diagnostic_points : int
         Held-out points (validation data, else training) for R-hat and ESS.
     space : ParameterSpace, optional
@@ -150,6 +154,8 @@ class BNNEnsemble(Surrogate):
         Feature map of :mod:`surrogates.features` (default ``"raw"``: the parameters).
     recalibration : {"none", "local_scale"}
         Error-bar recalibration on the validation data (:mod:`surrogates.calibration`).
+    baseline : str, optional
+        Feature column the target is learnt relative to (:class:`~surrogates.base.Surrogate`).
     seed : int
     device : str, optional
     """
@@ -162,6 +168,22 @@ class BNNEnsemble(Surrogate):
                   "thin": 1, "n_leapfrog": 8, "pretrain_epochs": 25},
         "full": {"n_chains": 16, "n_burnin": 1000, "n_samples": 25, "thin": 20,
                  "n_leapfrog": 50, "pretrain_epochs": 100, "pretrain_batch_size": 1024},
+        # The shipped surrogates (README, "Shipped surrogates"): two wide wide-and-deep trunks
+        # on the physics features (sigma relative to its tree-level value), last-layer HMC,
+        # input-dependent noise, recalibrated bars; <= 20 min per target on 2 CPU cores with
+        # the full reference data.
+        "paper": {"hidden": [256, 256, 256, 256], "activation": "silu", "skip": True,
+                  "features": "pmssm19_physics", "n_chains": 2, "n_burnin": 200,
+                  "n_samples": 50, "thin": 2, "n_leapfrog": 20, "pretrain_epochs": 200,
+                  "pretrain_batch_size": 1024, "pretrain_lrs": [3e-3],
+                  "pretrain_schedule": "one_cycle", "pretrain_weight_decay": 1e-4,
+                  "hmc_layers": "last", "heteroscedastic": True,
+                  "recalibration": "local_scale",
+                  "per_target": {
+                      "xsec": {"baseline": "ln_xsec_tree", "pretrain_epochs": 250},
+                      "validity": {"heteroscedastic": False, "recalibration": "none",
+                                   "pretrain_epochs": 60, "n_burnin": 100, "n_leapfrog": 10},
+                  }},
     }
 
     def __init__(
@@ -192,16 +214,18 @@ class BNNEnsemble(Surrogate):
         pretrain_weight_decay: float = 0.0,
         hmc_layers: str = "all",
         heteroscedastic: bool = False,
+        skip: bool = False,
         n_diagnostic_points: int = 64,
         space: ParameterSpace | None = None,
         features: str = "raw",
         recalibration: str = "none",
+        baseline: str | None = None,
         seed: int = 0,
         device: str | None = None,
     ) -> None:
         super().__init__(
-            target, space=space, features=features, recalibration=recalibration, seed=seed,
-            device=device,
+            target, space=space, features=features, recalibration=recalibration,
+            baseline=baseline, seed=seed, device=device,
         )
         check_integers(
             ("n_chains", n_chains, 1), ("n_burnin", n_burnin, 0), ("n_samples", n_samples, 1),
@@ -243,6 +267,8 @@ class BNNEnsemble(Surrogate):
             )
         if hmc_layers == "last" and not hidden:
             raise ValueError("hmc_layers='last' needs at least one hidden layer; got hidden=()")
+        if skip and hmc_layers != "last":
+            raise ValueError(f"skip=True needs hmc_layers='last'; got {hmc_layers!r}")
         if heteroscedastic and (hmc_layers != "last" or self.target.is_classifier):
             raise ValueError(
                 "heteroscedastic=True needs hmc_layers='last' and a regression target; got "
@@ -273,8 +299,12 @@ class BNNEnsemble(Surrogate):
         self.pretrain_weight_decay = float(pretrain_weight_decay)
         self.hmc_layers = hmc_layers
         self.heteroscedastic = bool(heteroscedastic)
+        self.skip = bool(skip)
         self.n_diagnostic_points = int(n_diagnostic_points)
-        sampled = (self.n_inputs, self.hidden) if hmc_layers == "all" else (self.hidden[-1], ())
+        if hmc_layers == "all":
+            sampled = (self.n_inputs, self.hidden)
+        else:
+            sampled = (self.hidden[-1] + (self.n_inputs if self.skip else 0), ())
         self.layout = ParameterLayout.for_network(
             *sampled, sample_scales=self.weight_prior.samples_scales,
             sample_noise=not self.target.is_classifier and self.noise_sigma is None,
@@ -322,12 +352,14 @@ class BNNEnsemble(Surrogate):
 
     def _new_trunk(self) -> BatchedMLP:
         n_outputs = 2 if self.heteroscedastic else 1
-        return BatchedMLP(self.n_chains, self.n_inputs, self.hidden, n_outputs, self.activation)
+        return BatchedMLP(
+            self.n_chains, self.n_inputs, self.hidden, n_outputs, self.activation, self.skip
+        )
 
     def _trunk_outputs(self, X: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Last hidden activations (n_chains, n, width) and error scales (n_chains, n) or None."""
         w, b = list(self.trunk_.weights), list(self.trunk_.biases)
-        h = ACTIVATIONS[self.activation](batched_mlp_forward(w[:-1], b[:-1], X, self.activation))
+        h = last_hidden(w[:-1], b[:-1], X, self.activation, self.skip)
         if not self.heteroscedastic:
             return h, None
         u = torch.baddbmm(b[-1][..., 1:], h, w[-1][..., 1:])[..., 0]
@@ -368,7 +400,7 @@ class BNNEnsemble(Surrogate):
             classifier=classifier, learning_rates=lrs, epochs=self.pretrain_epochs,
             batch_size=self.pretrain_batch_size, schedule=self.pretrain_schedule,
             weight_decay=self.pretrain_weight_decay, heteroscedastic=self.heteroscedastic,
-            progress=progress,
+            skip=self.skip, progress=progress,
         )
         self.fit_info_["pretrain_val_loss"] = history
         self.fit_info_["pretrain_seconds"] = time.perf_counter() - start

@@ -197,6 +197,8 @@ class BNNPosterior:
     def _sufficient_statistics(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """``G`` (c, d+1, d+1), ``h`` (c, d+1), ``c`` (c,) of the linear model, float64."""
         X = self.X if self.X.dim() == 3 else self.X[None]
+        if self.inv_scale is not None and self.inv_scale.dim() == 2:
+            X = X.expand(self.inv_scale.shape[0], *X.shape[1:])
         w = X.new_ones(X.shape[:2]) if self.inv_scale is None else self.inv_scale.expand(
             X.shape[:2]
         )

@@ -86,6 +86,7 @@ def pretrain(
     schedule: str = "amsgrad_cycles",
     weight_decay: float = 0.0,
     heteroscedastic: bool = False,
+    skip: bool = False,
     progress: bool = False,
 ) -> tuple[BatchedMLP, list[float]]:
     """Train ``n_networks`` networks (see the module text for the schedules).
@@ -106,6 +107,8 @@ def pretrain(
         Decoupled weight decay of ``"one_cycle"``.
     heteroscedastic : bool
         Regression networks with a second output, the log of their error scale.
+    skip : bool
+        The output layer also sees the inputs (:class:`~surrogates.nn.BatchedMLP`).
 
     Returns
     -------
@@ -118,7 +121,9 @@ def pretrain(
     if schedule not in SCHEDULES:
         raise ValueError(f"schedule must be one of {', '.join(SCHEDULES)}; got {schedule!r}")
     n_outputs = 2 if heteroscedastic and not classifier else 1
-    net = BatchedMLP(n_networks, X.shape[1], hidden, n_outputs, activation).to(X.device, X.dtype)
+    net = BatchedMLP(n_networks, X.shape[1], hidden, n_outputs, activation, skip).to(
+        X.device, X.dtype
+    )
     n = X.shape[0]
     steps = -(-n // batch_size)
     history = []

@@ -98,6 +98,8 @@ class RBCM(Surrogate):
         Feature map of :mod:`surrogates.features` (default ``"raw"``: the parameters).
     recalibration : {"none", "local_scale"}
         Error-bar recalibration on the validation data (:mod:`surrogates.calibration`).
+    baseline : str, optional
+        Feature column the target is learnt relative to (:class:`~surrogates.base.Surrogate`).
     seed : int
     device : str, optional
     """
@@ -133,12 +135,13 @@ class RBCM(Surrogate):
         space: ParameterSpace | None = None,
         features: str = "raw",
         recalibration: str = "none",
+        baseline: str | None = None,
         seed: int = 0,
         device: str | None = None,
     ) -> None:
         super().__init__(
-            target, space=space, features=features, recalibration=recalibration, seed=seed,
-            device=device,
+            target, space=space, features=features, recalibration=recalibration,
+            baseline=baseline, seed=seed, device=device,
         )
         check_integers(
             ("expert_size", expert_size, 1), ("n_iter", n_iter, 1),

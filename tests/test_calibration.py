@@ -1,0 +1,105 @@
+"""The local-scale recalibration on data with a known miscalibration, and inside a surrogate."""
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from surrogates.bnn import BNNEnsemble
+from surrogates.calibration import LocalScale
+from surrogates.metrics import coverage as coverage_dict
+from surrogates.metrics import nominal_coverage
+from tests.synthetic import SMOOTH, SQUARE, smooth
+
+K = np.array([1.0, 2.0, 3.0])
+
+
+def coverage(y, mean, std, k):
+    return np.array(list(coverage_dict(y, mean, std, k).values()))
+
+
+def _miscalibrated(n, rng, noise=stats.norm):
+    """Claimed spreads s log-uniform on [0.01, 1]; true error scale 0.3 sqrt(s): bars too
+    wide at large s and too narrow at small s."""
+    s = np.exp(rng.uniform(np.log(0.01), np.log(1.0), n))
+    err = 0.3 * np.sqrt(s) * noise.rvs(size=n, random_state=rng)
+    return err, np.zeros(n), s
+
+
+def _decile_coverages(err, s, factor=1.0):
+    edges = np.quantile(s, np.linspace(0, 1, 11))
+    idx = np.clip(np.searchsorted(edges, s, side="right") - 1, 0, 9)
+    return np.array([coverage(err[idx == d], 0 * err[idx == d], (factor * s)[idx == d], K)
+                     for d in range(10)])
+
+
+def test_gaussian_errors_with_a_wrong_size_dependence_are_recovered_in_every_decile():
+    rng = np.random.default_rng(1)
+    recal = LocalScale.fit(*_miscalibrated(20_000, rng))
+    err, _, s = _miscalibrated(50_000, rng)
+    raw = _decile_coverages(err, s)
+    assert np.abs(raw - nominal_coverage(K)).max() > 0.3  # badly off before
+    cov = _decile_coverages(err, s, recal.factor(s))
+    # 5,000 points per decile: binomial sd 0.0066 / 0.0030 / 0.0008 at 1/2/3 sigma, plus the
+    # fit's own error (20 bins of 1,000 points: ~2 % on the scale -> 0.011 / 0.005 / 0.001)
+    tol = np.array([0.04, 0.02, 0.005])
+    assert (np.abs(cov - nominal_coverage(K)) < tol).all(), cov
+
+
+def test_heavy_tailed_errors_reach_the_best_coverage_one_width_allows():
+    rng = np.random.default_rng(2)
+    t4 = stats.t(df=4)
+    recal = LocalScale.fit(*_miscalibrated(20_000, rng, t4))
+    err, _, s = _miscalibrated(100_000, rng, t4)
+    got = coverage(err, 0 * err, recal.factor(s) * s, K)
+    # independent reference: the width w (in units of the true scale) that matches 1/2/3 sigma
+    # best for a t4 variable, by brute force on its exact CDF
+    w = np.linspace(0.5, 2.5, 20001)
+    cov_w = 2 * t4.cdf(K[:, None] * w[None, :]) - 1
+    best = cov_w[:, np.argmin(((cov_w - nominal_coverage(K)[:, None]) ** 2).sum(0))]
+    assert np.abs(got - best).max() < 0.012, (got, best)
+
+
+def test_fit_rejects_bad_input():
+    with pytest.raises(ValueError, match="at least 200"):
+        LocalScale.fit(np.zeros(10), np.zeros(10), np.ones(10))
+    with pytest.raises(ValueError, match="std must be > 0"):
+        LocalScale.fit(np.zeros(300), np.zeros(300), np.zeros(300))
+
+
+def _heteroscedastic(n, seed):
+    rng = np.random.default_rng(seed)
+    X = SQUARE.sample_uniform(n, rng)
+    sd = 0.02 + 0.3 * X[:, 0] ** 2  # noise grows along x1
+    return X, smooth(X) + sd * rng.normal(size=n), sd
+
+
+def test_last_layer_bnn_learns_where_it_is_wrong_and_is_calibrated_after_saving(tmp_path):
+    from surrogates.base import Surrogate
+
+    X, y, _ = _heteroscedastic(3000, 0)
+    Xv, yv, _ = _heteroscedastic(1500, 1)
+    Xt, yt, sd_t = _heteroscedastic(4000, 2)
+    model = BNNEnsemble(
+        SMOOTH, space=SQUARE, hidden=[32, 32], activation="silu", n_chains=2, n_burnin=40,
+        n_samples=20, n_leapfrog=10, pretrain_epochs=60, pretrain_batch_size=128,
+        pretrain_lrs=[1e-2], pretrain_schedule="one_cycle", hmc_layers="last",
+        heteroscedastic=True, recalibration="local_scale", seed=0,
+    ).fit(X, y, X_val=Xv, y_val=yv, progress=False)
+    pred = model.predict(Xt)
+    # the bars follow the input: rank correlation with the true noise
+    assert stats.spearmanr(pred.std, sd_t).statistic > 0.8
+    # 4000 test points: binomial sd 0.0074 / 0.0033 at 1 / 2 sigma, 4 sd bands + fit error
+    cov = coverage(yt, pred.mean, pred.std, K[:2])
+    assert np.abs(cov - nominal_coverage(K[:2])).max() < 0.04, cov
+    same = Surrogate.load(model.save(tmp_path / "m"))
+    np.testing.assert_allclose(same.predict(Xt).std, pred.std, rtol=1e-6)
+    assert same.recalibration_ is not None and same.trunk_ is not None
+
+
+def test_recalibration_is_for_regression_and_needs_validation_data():
+    with pytest.raises(ValueError, match="regression targets"):
+        BNNEnsemble("validity", recalibration="local_scale")
+    with pytest.raises(ValueError, match="needs validation data"):
+        X, y, _ = _heteroscedastic(300, 0)
+        BNNEnsemble(SMOOTH, space=SQUARE, recalibration="local_scale",
+                    **BNNEnsemble.budgets["tiny"]).fit(X, y, progress=False)
