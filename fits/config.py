@@ -4,9 +4,9 @@ A configuration names saved surrogates, builds likelihood terms on them, frees s
 parameters around a benchmark point and picks a sampler; see ``examples/fit_mock_excess.yaml``::
 
     output: runs/mock_excess            # relative paths: relative to this file
-    surrogates:                         # name -> folder written by Surrogate.save
-      higgs: models/higgs_mass
-      xsec: models/xsec
+    surrogates:                         # name -> folder written by Surrogate.save, or
+      higgs: models/higgs_mass          #   pretrained:TARGET/MODEL for a shipped surrogate
+      xsec: pretrained:xsec/bnn
       valid: models/validity
     benchmark: {M1: 300.0, M2: 500.0, ...}   # all 19 parameters (fixed values)
     prior:
@@ -74,6 +74,23 @@ def resolve_path(base: Path, value: Any) -> Path:
     return p if p.is_absolute() else base / p
 
 
+#: Prefix of a configuration's reference to a shipped surrogate, e.g. ``pretrained:xsec/bnn``.
+PRETRAINED = "pretrained:"
+
+
+def load_surrogate(base: Path, value: Any) -> Any:
+    """The surrogate a configuration names: ``pretrained:TARGET/MODEL`` (shipped with the
+    package, :meth:`~surrogates.base.Surrogate.pretrained`) or a saved model folder, relative
+    to ``base`` unless absolute."""
+    from surrogates.base import Surrogate  # lazily: reading a config needs no torch
+
+    text = str(value)
+    if text.startswith(PRETRAINED):
+        target, _, model = text[len(PRETRAINED):].partition("/")
+        return Surrogate.pretrained(target, model or None)
+    return Surrogate.load(resolve_path(base, text))
+
+
 def read_yaml_config(
     path: str | Path, what: str, allowed: set[str], required: tuple[str, ...]
 ) -> tuple[Path, dict[str, Any]]:
@@ -117,11 +134,9 @@ def load_config(path: str | Path, *, output: str | Path | None = None) -> FitCon
         the wrong kind for its slot (a classifier as a measured observable), wrong term
         arguments. All of it is checked before any sampling starts.
     """
-    from surrogates.base import Surrogate
-
     path, cfg = read_yaml_config(path, "fit", _KEYS, ("terms", "prior", "sampler"))
     base = path.parent
-    surrogates = {name: Surrogate.load(resolve_path(base, folder))
+    surrogates = {name: load_surrogate(base, folder)
                   for name, folder in (cfg.get("surrogates") or {}).items()}
     terms = []
     for i, spec in enumerate(cfg["terms"]):

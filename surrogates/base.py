@@ -385,6 +385,8 @@ class Surrogate(ABC):
             w = np.full(n_members, 1.0 / n_members) if weights is None else weights
             mean = w @ samples
             std = np.sqrt(np.maximum(w @ (samples - mean) ** 2, 0.0))
+            if self.target.is_classifier:  # a mean of probabilities, up to rounding
+                mean = np.clip(mean, 0.0, 1.0)
         return Prediction(
             mean=mean,
             std=std,
@@ -394,6 +396,16 @@ class Surrogate(ABC):
             target=self.target.name,
             unit=self.target.unit,
         )
+
+    def standardized_features(self, X: Any) -> np.ndarray:
+        """The model's inputs for points ``X``: its feature map, standardised as in training.
+
+        Returns
+        -------
+        ndarray of shape (n_points, n_inputs)
+        """
+        self._check_fitted()
+        return self.input_scaler_.transform(self._features(check_features(X, space=self.space)))
 
     def predict_proba(self, X: Any, *, strict: bool = False) -> np.ndarray:
         """Class probabilities of the validity classifier, shape (n_points, 2).

@@ -198,6 +198,7 @@ def _cmd_compare(args: argparse.Namespace) -> None:
         seed=args.seed,
         models_dir=Path(args.models_dir) if args.models_dir else None,
         recalibrate=not args.no_recalibrate,
+        shipped=args.shipped,
     )
     print(f"report: {html}")
 
@@ -261,6 +262,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", help="points table; default: embedded subset")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--models-dir", help="load saved models from / save trained models to here")
+    p.add_argument(
+        "--shipped", action="store_true",
+        help="evaluate the surrogates shipped with the package (use with --data full)",
+    )
     p.add_argument(
         "--no-recalibrate",
         action="store_true",

@@ -31,8 +31,14 @@ def classifier(small_splits):
 
 def test_registry_and_budgets():
     assert get_model_class("bnn") is BNNEnsemble
-    for name in ("tiny", "small", "full"):
-        BNNEnsemble("xsec", **BNNEnsemble.budgets[name])
+    for name in BNNEnsemble.budgets:
+        for target in ("validity", "higgs_mass", "xsec"):
+            BNNEnsemble(target, **BNNEnsemble.budget_config(name, target))
+    paper = BNNEnsemble.budget_config("paper", "xsec")
+    assert paper["baseline"] == "ln_xsec_tree" and paper["heteroscedastic"]
+    assert not BNNEnsemble.budget_config("paper", "validity")["heteroscedastic"]
+    with pytest.raises(ValueError, match="has no budget 'huge'"):
+        BNNEnsemble.budget_config("huge", "xsec")
 
 
 def test_regression_prediction_and_diagnostics(regressor, small_splits):

@@ -168,3 +168,20 @@ def test_linear_layer_sufficient_statistics_equal_the_sum_over_points(per_chain)
     lp2, grad2 = post.log_prob_and_grad(theta)
     torch.testing.assert_close(lp, lp2, rtol=1e-5, atol=1e-2)
     torch.testing.assert_close(grad, grad2, rtol=1e-3, atol=1e-2)
+
+
+def test_last_layer_classifier_gradient_equals_the_generic_path():
+    """The stored-transpose product gives the same Bernoulli log posterior and gradient."""
+    gen = torch.Generator().manual_seed(1)
+    X = torch.randn(2, 500, 7, generator=gen)
+    z = (torch.rand(500, generator=gen) < 0.4).float()
+    layout = ParameterLayout.for_network(7, (), sample_scales=True, sample_noise=False)
+    post = BNNPosterior(X, z, layout=layout, prior=WeightPrior("cauchy", None),
+                        activation="relu", classifier=True)
+    theta = 0.5 * torch.randn(2, layout.n_params, generator=gen)
+    assert post._XT is not None
+    lp, grad = post.log_prob_and_grad(theta)
+    post._XT = None
+    lp2, grad2 = post.log_prob_and_grad(theta)
+    torch.testing.assert_close(lp, lp2)
+    torch.testing.assert_close(grad, grad2)

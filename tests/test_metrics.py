@@ -309,7 +309,8 @@ def test_classification_hand_computed_and_matches_sklearn() -> None:
 
 def test_classification_keys_without_std_and_threshold() -> None:
     out = classification_metrics(Y_CLS.astype(bool), P_MEAN, threshold=0.3)
-    assert list(out) == ["precision", "recall", "f1", "roc_auc", "accuracy", "n_points"]
+    assert list(out) == ["precision", "recall", "f1", "roc_auc", "accuracy", "brier", "ece",
+                         "n_points"]
     # cut p > 0.3: all but 0.2 -> TP=3, FP=2
     assert out["precision"] == pytest.approx(3 / 5)
     assert out["recall"] == pytest.approx(1.0)
@@ -419,3 +420,19 @@ def test_classification_validation() -> None:
         classification_metrics([0, 1], [0.1, np.nan])
     with pytest.raises(ValueError, match="threshold"):
         classification_metrics([0, 1], [0.1, 0.2], threshold=1.5)
+
+
+def test_brier_and_ece_by_hand():
+    from surrogates.metrics import classification_metrics, reliability_curve
+
+    y = np.array([1, 0, 1, 1, 0, 0])
+    p = np.array([0.95, 0.05, 0.55, 0.45, 0.45, 0.15])
+    curve = reliability_curve(y, p)
+    # bins [0,.1): {.05}->0; [.1,.2): {.15}->0; [.4,.5): {.45,.45}->{1,0}; [.5,.6): {.55}->1;
+    # [.9,1]: {.95}->1
+    np.testing.assert_allclose(curve["count"], [1, 1, 2, 1, 1])
+    np.testing.assert_allclose(curve["fraction_valid"], [0, 0, 0.5, 1, 1])
+    ece = (0.05 + 0.15 + 2 * 0.05 + 0.45 + 0.05) / 6
+    out = classification_metrics(y, p)
+    assert out["ece"] == pytest.approx(ece)
+    assert out["brier"] == pytest.approx(np.mean((p - y) ** 2))

@@ -144,3 +144,27 @@ def test_all_reference_files():
     got = read_slha_files(paths)
     _assert_rows_match(got, pd.read_csv(REFERENCE / "points.csv.gz"))
     assert got["valid"].sum() == 29 and got["xsec_n2c1_fb"].notna().sum() == 16
+
+
+def test_slha_input_reproduces_the_reference_inputs_byte_for_byte():
+    from surrogates.data.slha import slha_input
+
+    folder = REFERENCE / "slha"
+    if not folder.is_dir():
+        pytest.skip("reference data ../shared not present")
+    points = pd.read_csv(REFERENCE / "points.csv.gz", nrows=2000).set_index("id")
+    files = sorted(folder.glob("*.in"))
+    checked = 0
+    for f in files:
+        pid = f.stem.removeprefix("point_")
+        if pid in points.index:
+            assert slha_input(points.loc[pid].to_dict()) == f.read_text(), pid
+            checked += 1
+    assert checked == len(files) > 0
+
+
+def test_slha_input_names_a_missing_parameter():
+    from surrogates.data.slha import slha_input
+
+    with pytest.raises(ValueError, match="missing mtauR3"):
+        slha_input({n: 1.0 for n in PARAMETER_NAMES if n != "mtauR3"})

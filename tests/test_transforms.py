@@ -43,3 +43,18 @@ def test_round_trip_through_dict():
 def test_unknown_kind():
     with pytest.raises(ValueError, match="kind must be one of"):
         TargetTransform("sqrt")
+
+
+def test_baseline_shift_standardises_the_residual_and_inverts_exactly():
+    from surrogates.transforms import TargetTransform
+
+    rng = np.random.default_rng(0)
+    baseline = rng.normal(0, 5, 1000)
+    y = np.exp(baseline + 0.1 * rng.normal(size=1000))  # sigma = tree level x small factor
+    tt = TargetTransform("log_standardize").fit(y, baseline)
+    z = tt.shifted(baseline).forward(y)
+    assert abs(z.mean()) < 1e-12 and abs(z.std() - 1) < 1e-12
+    assert tt.scale < 0.2  # the residual's width, not that of ln y (~5)
+    np.testing.assert_allclose(tt.shifted(baseline).inverse(z), y, rtol=1e-12)
+    members = np.stack([z, z + 0.1])  # (members, points): the offset follows the points axis
+    np.testing.assert_allclose(tt.shifted(baseline).inverse(members)[0], y, rtol=1e-12)

@@ -34,7 +34,7 @@ from typing import Any
 
 import pandas as pd
 
-from fits.config import read_yaml_config, resolve_path
+from fits.config import load_surrogate, read_yaml_config, resolve_path
 from fits.scan.constraints import Constraint
 from fits.scan.loop import ActiveScan, ScanResult
 from fits.scan.simulators import Simulator, SurrogateSimulator, eggbox, hypersphere
@@ -56,8 +56,6 @@ class ScanConfig:
 
 
 def _simulator(spec: dict[str, Any], base: Path, where: str) -> Simulator:
-    from surrogates.base import Surrogate
-
     spec = dict(spec)
     name = spec.pop("name", None)
     try:
@@ -66,14 +64,14 @@ def _simulator(spec: dict[str, Any], base: Path, where: str) -> Simulator:
         if name == "hypersphere":
             return hypersphere(**spec)
         if name == "pmssm_surrogate":
-            surrogates = {obs: Surrogate.load(resolve_path(base, folder))
+            surrogates = {obs: load_surrogate(base, folder)
                           for obs, folder in spec.pop("surrogates").items()}
             validity = spec.pop("validity", None)
             return SurrogateSimulator(
                 surrogates,
                 free=spec.pop("free"),
                 fixed=spec.pop("benchmark"),
-                validity=None if validity is None else Surrogate.load(resolve_path(base, validity)),
+                validity=None if validity is None else load_surrogate(base, validity),
                 **spec,
             )
     except (TypeError, KeyError) as err:

@@ -16,14 +16,16 @@ Two schedules:
 
 One network per HMC chain is trained, each from its own initialisation and minibatch order,
 all as one batched program. A *heteroscedastic* regression network has a second output
-:math:`u(x) = \ln\sigma(x)`, the model-space scale of its own error, trained by the Gaussian
-negative log likelihood with the mean held fixed (stop-gradient), so the mean is fitted by
-least squares exactly as without it:
+:math:`u(x) = \ln\sigma(x)`, the model-space scale of its own error: a linear function of the
+last hidden layer (the inputs of the output layer), trained by the Gaussian negative log
+likelihood with the hidden layers and the mean held fixed (stop-gradients), so that the
+network is fitted by least squares exactly as without it:
 
-.. math:: L = ig(z - \mu(x)ig)^2 + ig(z - [\mu(x)]ig)^2 e^{-2u(x)} + 2u(x),
+.. math:: L = \big(z - \mu(x)\big)^2 + \big(z - [\mu(x)]\big)^2 e^{-2u([h(x)])} + 2u([h(x)]),
 
-with :math:`[\cdot]` the stop-gradient (the detached-mean variance fit of Seitzer et al.,
-arXiv:2203.09168, Sec. 3, in its :math:`eta 	o` mean-only form).
+with :math:`[\cdot]` the stop-gradient and :math:`h` the last hidden layer (a variance fitted
+to a fixed mean, as the detached-mean fit of Seitzer et al., arXiv:2203.09168, Sec. 3; letting
+the likelihood train the shared hidden layers too cost the m_h mean a factor 1.4 in accuracy).
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from collections.abc import Sequence
 import torch
 from tqdm.auto import tqdm
 
-from surrogates.nn import BatchedMLP
+from surrogates.nn import BatchedMLP, last_hidden
 
 __all__ = ["LOG_SCALE_RANGE", "SCHEDULES", "log_error_scale", "pretrain"]
 
@@ -59,15 +61,17 @@ def _loss(
 
     ``selection``: the loss that picks the best epoch, the squared error of the mean alone.
     """
-    out = net(X)
-    f = out[..., 0]
+    w, b = list(net.weights), list(net.biases)
+    h = last_hidden(w[:-1], b[:-1], X, net.activation, net.skip)
+    f = torch.baddbmm(b[-1][..., :1], h, w[-1][..., :1])[..., 0]
     z = z.expand_as(f)
     if classifier:
         return torch.nn.functional.binary_cross_entropy_with_logits(f, z, reduction="none").mean(1)
     sq = (f - z) ** 2
-    if out.shape[-1] == 1 or selection:
+    if w[-1].shape[-1] == 1 or selection:
         return sq.mean(dim=1)
-    u = log_error_scale(out[..., 1])
+    # the scale head sees the trunk's features but does not train them (stop-gradient)
+    u = log_error_scale(torch.baddbmm(b[-1][..., 1:], h.detach(), w[-1][..., 1:])[..., 0])
     return (sq + sq.detach() * torch.exp(-2 * u) + 2 * u).mean(dim=1)
 
 

@@ -39,7 +39,9 @@ import pyslha
 from surrogates.data.xsec import xsec_n2c1
 from surrogates.space import PARAMETER_NAMES
 
-__all__ = ["EXTPAR_CODES", "MINPAR_CODES", "POINT_COLUMNS", "read_slha", "read_slha_files"]
+__all__ = [
+    "EXTPAR_CODES", "MINPAR_CODES", "POINT_COLUMNS", "read_slha", "read_slha_files", "slha_input",
+]
 
 #: EXTPAR code (SLHA 2) of each pMSSM-19 parameter set there.
 EXTPAR_CODES: dict[str, int] = {
@@ -220,3 +222,47 @@ def read_slha_files(paths: Iterable[str | Path]) -> pd.DataFrame:
     df[floats] = df[floats].astype(np.float64)
     df["valid"] = df["valid"].astype(np.int64)
     return df
+
+
+#: The fixed blocks of every SOFTSUSY input of the reference data (PROVENANCE.md, "SLHA input").
+_INPUT_HEAD = """Block MODSEL
+    1    0   # general MSSM, parameters at MX
+Block SMINPUTS
+    1   1.279160000e+02   # alpha_em^-1(MZ) MSbar
+    2   1.166370000e-05   # G_Fermi
+    3   1.181000000e-01   # alpha_s(MZ) MSbar
+    4   9.118760000e+01   # MZ pole
+    5   4.180000000e+00   # mb(mb) MSbar
+    6   1.731000000e+02   # mtop pole
+    7   1.776860000e+00   # mtau pole
+Block SOFTSUSY
+    1   1.000000000e-04   # numerical precision
+    5   1.000000000e+00   # 2-loop scalar mass^2 / trilinear RGEs
+"""
+
+
+def slha_input(values: dict[str, float]) -> str:
+    """SOFTSUSY's SLHA input for one pMSSM-19 point, as the reference data were run.
+
+    The blocks and conventions of ``shared/datasets/pmssm19_softsusy/slha/*.in``: MODSEL 1 = 0,
+    the SMINPUTS and SOFTSUSY settings of PROVENANCE.md, MINPAR 3 = tan beta and EXTPAR with
+    MX = MSUSY (code 0 = -1) and the 19 parameters, generations 1 and 2 sharing one value.
+
+    Parameters
+    ----------
+    values : mapping
+        The 19 parameters by name (GeV; ``tanb`` dimensionless).
+    """
+    missing = [n for n in PARAMETER_NAMES if n not in values]
+    if missing:
+        raise ValueError(f"slha_input needs every pMSSM-19 parameter; missing {', '.join(missing)}")
+    lines = [_INPUT_HEAD + "Block MINPAR", f"    3   {values['tanb']:.9e}   # tan beta(MZ)",
+             "Block EXTPAR", "    0  -1.000000000e+00   # MX = MSUSY"]
+    rows = []
+    for name, code in EXTPAR_CODES.items():
+        rows.append((code, name))
+        if code in _SECOND_GENERATION:
+            rows.append((_SECOND_GENERATION[code], name))
+    for code, name in sorted(rows):
+        lines.append(f"   {code:>2}   {float(values[name]):g}   # {name}")
+    return "\n".join(lines) + "\n"

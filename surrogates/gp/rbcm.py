@@ -109,6 +109,15 @@ class RBCM(Surrogate):
         "tiny": {"expert_size": 64, "n_iter": 10},
         "small": {"expert_size": 512, "n_iter": 100, "hyper_batch": 8},
         "full": {"expert_size": 1024, "n_iter": 300, "hyper_batch": 32, "predict_memory_mb": 4096},
+        # The comparison with the shipped BNNs (benchmarks/accuracy.py): the same physics
+        # features and tree-level baseline, experts of 1024 points, local-scale recalibration.
+        "paper": {"features": "pmssm19_physics", "expert_size": 1024, "n_iter": 200,
+                  "hyper_batch": 16, "calibrate_variance": False,
+                  "recalibration": "local_scale", "predict_memory_mb": 2048,
+                  "per_target": {
+                      "xsec": {"baseline": "ln_xsec_tree"},
+                      "validity": {"recalibration": "none", "expert_size": 512},
+                  }},
     }
 
     def __init__(

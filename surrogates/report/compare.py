@@ -126,8 +126,11 @@ def obtain_model(
     seed: int,
     models_dir: Path | None,
     progress: bool,
+    shipped: bool = False,
 ) -> tuple[Surrogate, bool, int]:
-    """Load ``models_dir/<target>_<name>`` if it holds a saved model, else train one.
+    """Load ``models_dir/<target>_<name>`` if it holds a saved model, else train one; with
+    ``shipped``, the surrogate shipped with the package (:mod:`surrogates.shipped`), never
+    trained here.
 
     A trained model is saved there when ``models_dir`` is given, otherwise to a temporary
     folder just to measure its size.
@@ -145,6 +148,10 @@ def obtain_model(
         may have seen the test points), or the budget is unknown for the model.
     """
     cls = get_model_class(name)
+    if shipped:
+        from surrogates.shipped import shipped_path
+
+        models_dir = shipped_path(target.name, name).parent
     folder = None if models_dir is None else Path(models_dir) / f"{target.name}_{name}"
     if folder is not None and (folder / "metadata.json").is_file():
         model = cls.load(folder)
@@ -199,9 +206,8 @@ def evaluate(
         tt = model.target_transform_
         scale = VarianceScale.fit(labels(split.val, target), model.predict(features(split.val)), tt)
         recalibrated = scale.apply(prediction, tt)
-    scaler = model.input_scaler_
-    nn = NearestNeighbors(n_neighbors=1).fit(scaler.transform(features(split.train)))
-    distance = nn.kneighbors(scaler.transform(X_test))[0][:, 0]
+    nn = NearestNeighbors(n_neighbors=1).fit(model.standardized_features(features(split.train)))
+    distance = nn.kneighbors(model.standardized_features(X_test))[0][:, 0]
     return Evaluation(
         target=target,
         model=model,
@@ -290,6 +296,7 @@ def run_compare(
     models_dir: Path | None = None,
     recalibrate: bool = True,
     progress: bool = True,
+    shipped: bool = False,
 ) -> Path:
     """Train or load each model on each target, evaluate on the test split, write the report.
 
@@ -312,6 +319,9 @@ def run_compare(
         Saved models are loaded from, and trained ones saved to, ``models_dir/<target>_<model>``.
     recalibrate : bool
         Fit a variance scale on the validation split and show its effect on the test split.
+    shipped : bool
+        Evaluate the surrogates shipped with the package (trained on the full data with
+        seed 0; ``data`` must be that data, ``"full"``) instead of training.
     progress : bool
         Progress bars and one line per step on stderr.
 
@@ -333,7 +343,12 @@ def run_compare(
     if not target_objs or not classes:
         raise ValueError(f"give at least one target and one model; got {targets!r}, {models!r}")
     for name, cls in classes.items():
-        if budget not in cls.budgets:
+        if shipped:
+            for t in target_objs:
+                from surrogates.shipped import shipped_path
+
+                shipped_path(t.name, name)  # raises, listing what is shipped
+        elif budget not in cls.budgets:
             raise ValueError(
                 f"model {name!r} has no budget {budget!r}; choose one of {', '.join(cls.budgets)}"
             )
@@ -348,7 +363,7 @@ def run_compare(
         for name in models:
             model, loaded, size = obtain_model(
                 name, target, split, budget=budget, seed=seed, models_dir=models_dir,
-                progress=progress,
+                progress=progress, shipped=shipped,
             )
             t0 = time.perf_counter()
             evaluations.append(
@@ -372,7 +387,7 @@ def run_compare(
         "call": {"targets": [t.name for t in target_objs], "models": list(models),
                  "budget": budget, "data": "embedded" if data is None else str(data),
                  "seed": seed, "models_dir": None if models_dir is None else str(models_dir),
-                 "recalibrate": recalibrate},
+                 "recalibrate": recalibrate, "shipped": shipped},
         "argv": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
         "library_version": __version__,
         "torch_version": torch.__version__,
