@@ -62,6 +62,7 @@ def _loss(
     ``selection``: the loss that picks the best epoch, the squared error of the mean alone.
     """
     w, b = list(net.weights), list(net.biases)
+    X = X.expand(w[0].shape[0], *X.shape) if X.dim() == 2 else X
     h = last_hidden(w[:-1], b[:-1], X, net.activation, net.skip)
     f = torch.baddbmm(b[-1][..., :1], h, w[-1][..., :1])[..., 0]
     z = z.expand_as(f)
