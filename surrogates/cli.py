@@ -18,7 +18,7 @@ import yaml
 
 from surrogates.base import Surrogate
 from surrogates.data import features, labels, load_dataset, split_dataset
-from surrogates.data.loaders import read_table
+from surrogates.data.loaders import PACKAGED_DATA, read_table
 from surrogates.io import atomic_write, check_output, write_text
 from surrogates.registry import MODELS, get_model_class, model_option_names
 from surrogates.targets import TARGETS
@@ -81,7 +81,10 @@ def train_model(
         y_val=labels(split.val, target),
         progress=progress,
     )
-    surrogate.fit_info_["data"] = "embedded" if data is None else str(Path(data).resolve())
+    surrogate.fit_info_["data"] = (
+        "embedded" if data is None else str(data) if str(data) in PACKAGED_DATA
+        else str(Path(data).resolve())
+    )
     surrogate.fit_info_["split_seed"] = seed
     surrogate.fit_info_["budget"] = budget
     return surrogate

@@ -60,7 +60,7 @@ __all__ = ["FEATURE_MAPS", "feature_names", "transform_features", "check_feature
 M_TOP, M_Z = tl.M_TOP, tl.M_Z
 #: Floor of the tree-level cross section under its logarithm, fb.
 _XSEC_FLOOR = 1e-12
-#: Largest |x_t| of the one-loop stop correction: twice maximal mixing (x_t = sqrt 6).
+#: Largest abs(x_t) of the one-loop stop correction: twice maximal mixing (x_t = sqrt 6).
 _XT_MAX = 2 * 6**0.5
 #: Floor of masses under a logarithm, GeV.
 _LOG_FLOOR = 1.0

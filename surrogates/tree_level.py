@@ -66,7 +66,7 @@ def _angles(tanb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def neutralinos(
     M1: np.ndarray, M2: np.ndarray, mu: np.ndarray, tanb: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Signed tree-level neutralino masses (n, 4), ordered by |m|, and N (n, 4, 4)."""
+    """Signed tree-level neutralino masses (n, 4), ordered by absolute value, and N (n, 4, 4)."""
     sb, cb = _angles(tanb)
     sw, cw = math.sqrt(SIN2_THETA_W), math.sqrt(1.0 - SIN2_THETA_W)
     m = np.zeros((len(M1), 4, 4))
@@ -99,7 +99,9 @@ def charginos(
 def xsec_n2c1_tree(
     M1: np.ndarray, M2: np.ndarray, mu: np.ndarray, tanb: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Tree-level m = (|m_N2| + m_C1)/2, fW, fH and sigma = (fW + r fH) sigma_wino(m) (fb).
+    """Tree-level ``m = (|m_N2| + m_C1) / 2``, fW, fH and sigma (fb).
+
+    ``sigma = (fW + r fH) sigma_wino(m)``, the definition of :mod:`surrogates.data.xsec`.
 
     Unlike the target, sigma is returned everywhere (no cut on fW + fH or m).
     """

@@ -255,6 +255,14 @@ def metrics_row(ev: Evaluation, *, recalibrated: bool = False) -> dict[str, Any]
             "device": ev.model.fit_info_.get("device"),
             "config": ev.model.get_config(),
         })
+        info = ev.model.fit_info_
+        if ev.loaded and "budget" in info:
+            row["note"] = (
+                f"trained by `bsm-surrogates train --target {ev.target.name} --model {ev.name} "
+                f"--budget {info['budget']} --data {info.get('data')}` in "
+                f"{info.get('train_seconds', float('nan')) / 60:.1f} min on "
+                f"{info.get('device')}"
+            )
     return row
 
 

@@ -56,12 +56,14 @@ CLASSIFIER_COLUMNS = [
     ("f1_3std", "F1, mean + 3 std"),
     ("roc_auc", "ROC AUC"),
     ("accuracy", "accuracy"),
+    ("brier", "Brier score"),
+    ("ece", "ECE"),
     *_COST_COLUMNS,
 ]
 
 _PERCENT = {"coverage_1std", "coverage_2std", "coverage_3std"}
 _FOUR_DECIMALS = {"precision", "recall", "f1", "precision_3std", "recall_3std", "f1_3std",
-                  "roc_auc", "accuracy"}
+                  "roc_auc", "accuracy", "brier", "ece"}
 
 
 def format_cell(key: str, value: Any) -> str:
