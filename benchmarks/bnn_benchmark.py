@@ -13,7 +13,7 @@ Small budget on the embedded data (2-core CPU)::
 Full budget on the whole reference data, on a GPU::
 
     python benchmarks/bnn_benchmark.py --budget full --device cuda \\
-        --data /work/shared/datasets/pmssm19_softsusy/points.csv.gz --predict-points 1000000
+        --data full --predict-points 1000000
 """
 
 from __future__ import annotations

@@ -59,7 +59,9 @@ from surrogates.space import PARAMETER_NAMES
 BENCHMARK_ID = "s2-135258"
 SR = {"n_observed": 69, "background": 20.0, "background_error": 4.0, "luminosity": 139.0,
       "efficiency": 0.002, "signal_rel_error": 0.1}
-REFERENCE = Path("/work/shared/datasets/pmssm19_softsusy/points.csv.gz")
+#: The reference data beside the checkout (``../shared`` relative to the repository root).
+REFERENCE = (Path(__file__).resolve().parents[1] / ".." / "shared" / "datasets"
+             / "pmssm19_softsusy" / "points.csv.gz")
 
 
 def surrogates(folder: Path, budget: str) -> dict[str, Surrogate]:

@@ -22,7 +22,7 @@ The embedded data, the ``small`` budget, 2-core CPU::
 The full SOFTSUSY set on a GPU::
 
     python benchmarks/rbcm_benchmark.py --device cuda --budget full \\
-        --source /work/shared/datasets/pmssm19_softsusy/points.csv.gz --exact-n 20000
+        --source full --exact-n 20000
 """
 
 from __future__ import annotations
