@@ -13,7 +13,7 @@ from surrogates.base import MemberOutput, Surrogate
 from surrogates.bnn.diagnostics import prediction_convergence, sampler_summary
 from surrogates.bnn.hmc import run_chains
 from surrogates.bnn.posterior import BNNPosterior, ParameterLayout
-from surrogates.bnn.pretrain import SCHEDULES, log_error_scale, pretrain
+from surrogates.bnn.pretrain import SCHEDULES, output_heads, pretrain
 from surrogates.bnn.prior import WeightPrior
 from surrogates.nn import ACTIVATIONS, BatchedMLP, batched_mlp_forward, last_hidden
 from surrogates.space import ParameterSpace
@@ -367,10 +367,8 @@ class BNNEnsemble(Surrogate):
         """Last hidden activations (n_chains, n, width) and error scales (n_chains, n) or None."""
         w, b = list(self.trunk_.weights), list(self.trunk_.biases)
         h = last_hidden(w[:-1], b[:-1], X, self.activation, self.skip)
-        if not self.heteroscedastic:
-            return h, None
-        u = torch.baddbmm(b[-1][..., 1:], h, w[-1][..., 1:])[..., 0]
-        return h, torch.exp(log_error_scale(u))
+        _, u = output_heads(w[-1], b[-1], h)
+        return h, None if u is None else torch.exp(u)
 
     def _member_values(self, X: torch.Tensor, noisy: bool) -> torch.Tensor:
         scale = None

@@ -38,7 +38,7 @@ from tqdm.auto import tqdm
 
 from surrogates.nn import BatchedMLP, last_hidden
 
-__all__ = ["LOG_SCALE_RANGE", "SCHEDULES", "log_error_scale", "pretrain"]
+__all__ = ["LOG_SCALE_RANGE", "SCHEDULES", "output_heads", "pretrain"]
 
 SCHEDULES = ("amsgrad_cycles", "one_cycle")
 #: Range of a heteroscedastic network's log error scale in model space (standardised targets):
@@ -49,9 +49,19 @@ LOG_SCALE_RANGE = (math.log(1e-4), math.log(10.0))
 _ONE_CYCLE_FINAL = 1e-4
 
 
-def log_error_scale(raw: torch.Tensor) -> torch.Tensor:
-    """The network's second output as a log error scale, clamped to :data:`LOG_SCALE_RANGE`."""
-    return raw.clamp(*LOG_SCALE_RANGE)
+def output_heads(
+    w: torch.Tensor, b: torch.Tensor, h: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Mean (n_networks, n) and, for a heteroscedastic network, log error scale (clamped to
+    :data:`LOG_SCALE_RANGE`) from the output layer ``w``, ``b`` and its input ``h``.
+
+    The scale head sees the trunk's features but does not train them (stop-gradient).
+    """
+    mean = torch.baddbmm(b[..., :1], h, w[..., :1])[..., 0]
+    if w.shape[-1] == 1:
+        return mean, None
+    raw = torch.baddbmm(b[..., 1:], h.detach(), w[..., 1:])[..., 0]
+    return mean, raw.clamp(*LOG_SCALE_RANGE)
 
 
 def _loss(
@@ -64,15 +74,13 @@ def _loss(
     w, b = list(net.weights), list(net.biases)
     X = X.expand(w[0].shape[0], *X.shape) if X.dim() == 2 else X
     h = last_hidden(w[:-1], b[:-1], X, net.activation, net.skip)
-    f = torch.baddbmm(b[-1][..., :1], h, w[-1][..., :1])[..., 0]
+    f, u = output_heads(w[-1], b[-1], h)
     z = z.expand_as(f)
     if classifier:
         return torch.nn.functional.binary_cross_entropy_with_logits(f, z, reduction="none").mean(1)
     sq = (f - z) ** 2
-    if w[-1].shape[-1] == 1 or selection:
+    if u is None or selection:
         return sq.mean(dim=1)
-    # the scale head sees the trunk's features but does not train them (stop-gradient)
-    u = log_error_scale(torch.baddbmm(b[-1][..., 1:], h.detach(), w[-1][..., 1:])[..., 0])
     return (sq + sq.detach() * torch.exp(-2 * u) + 2 * u).mean(dim=1)
 
 
