@@ -35,7 +35,7 @@ import torch
 from scipy import stats
 
 from surrogates import Surrogate
-from surrogates.data import features, labels, load_dataset, split_dataset
+from surrogates.data import features, labels, load_dataset
 from surrogates.data.slha import slha_input
 from surrogates.metrics import classification_metrics, coverage, pit
 from surrogates.space import PARAMETER_NAMES
@@ -166,14 +166,15 @@ def main() -> None:
     results = {"matmul_gflops": rate}
     X_soft = None
     for target in args.targets.split(","):
-        split = split_dataset(load_dataset(target, "full"), seed=0)
-        X, y = features(split.test), labels(split.test, target)
-        X_soft = X if X_soft is None else X_soft
+        table = load_dataset(target, "full")
         for family in args.families.split(","):
             if args.models:
                 model = Surrogate.load(Path(args.models) / f"{target}_{family}")
             else:
                 model = Surrogate.pretrained(target, family)
+            test = model.recorded_split(table).test  # never a point it trained on
+            X, y = features(test), labels(test, target)
+            X_soft = X if X_soft is None else X_soft
             row = (classifier_row if model.target.is_classifier else regression_row)(model, X, y)
             row["train_minutes"] = model.fit_info_.get("train_seconds", float("nan")) / 60
             n_members = getattr(model, "n_members", None)

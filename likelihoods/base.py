@@ -1,10 +1,21 @@
-"""The ``Term`` interface: one piece of a global-fit likelihood, vectorised over points.
+r"""The ``Term`` interface: one piece of a global-fit likelihood, vectorised over points.
 
 A term maps pMSSM-19 points of shape (n, 19) to log-likelihoods of shape (n,). It validates
 its input once, in :meth:`Term.log_likelihood` / :meth:`Term.evaluate`, then hands a float
 array to the private :meth:`Term._evaluate`, which every term implements and which also
 returns per-point diagnostics (the predicted observable, its uncertainty, the outside-domain
 flag) so that a fit can be inspected term by term.
+
+Where the observable does not exist
+-----------------------------------
+A surrogate with a support model (:meth:`surrogates.base.Surrogate.fit_support`) predicts,
+beside the value, the probability :math:`p_d(x)` that the observable has a value at all (the
+cross section of a bino-like pair has none, m_h none outside the window it was learnt in).
+Terms that take ``support="mixture"`` (the default) use it with the convention of the
+reference likelihood: a measured observable that does not exist makes the point not viable,
+:math:`L = p_d\,L_\text{value}`; a signal region whose cross section does not exist gets
+no signal from that channel, :math:`L = p_d\,L(s(x)) + (1 - p_d)\,L(s = 0)`.
+``support="ignore"`` uses the value as if it existed everywhere.
 
 Points outside a surrogate's training domain
 --------------------------------------------
@@ -28,6 +39,7 @@ from surrogates.validation import check_features
 
 __all__ = [
     "OUTSIDE_POLICIES",
+    "SUPPORT_POLICIES",
     "Term",
     "TermOutput",
     "check_choice",
@@ -36,6 +48,7 @@ __all__ = [
 ]
 
 OUTSIDE_POLICIES = ("reject", "flag")
+SUPPORT_POLICIES = ("mixture", "ignore")
 
 
 def check_choice(name: str, value: Any, choices: tuple[str, ...]) -> str:

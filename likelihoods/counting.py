@@ -33,6 +33,11 @@ at once.
 ``nuisance="marginalise"`` integrates the nuisances out by Gauss–Hermite quadrature and
 returns :math:`\ln P(n \mid s) - \ln \mathrm{Pois}(n \mid n)`, on the same scale as
 :math:`-q_1/2`.
+
+Where the cross section may not exist (a surrogate with a support model predicts the
+probability :math:`p_d(x)` that it does: sigma(N2 C1) of the reference data has no value for a
+bino-like N2), ``support="mixture"`` counts no signal from this channel there: the likelihood
+is the mixture :math:`p_d\, L(s(x)) + (1 - p_d)\, L(0)` (:mod:`likelihoods.base`).
 """
 
 from __future__ import annotations
@@ -42,7 +47,14 @@ from typing import Any
 import numpy as np
 from scipy.special import logsumexp, xlogy
 
-from likelihoods.base import Term, TermOutput, check_choice, check_observable, check_positive
+from likelihoods.base import (
+    SUPPORT_POLICIES,
+    Term,
+    TermOutput,
+    check_choice,
+    check_observable,
+    check_positive,
+)
 from likelihoods.observable import ObservablePrediction, predict_observable
 
 __all__ = [
@@ -192,6 +204,9 @@ class SignalRegion(Term):
     uncertainty : {"nuisance", "none"}
         Whether the surrogate's spread widens the signal nuisance.
     outside : {"reject", "flag"}
+    support : {"mixture", "ignore"}
+        Whether the cross section's probability of existing (``p_defined`` of the
+        prediction, when it has one) mixes in the no-signal likelihood.
     n_nodes : int
         Gauss–Hermite nodes per nuisance for ``nuisance="marginalise"``.
     """
@@ -211,6 +226,7 @@ class SignalRegion(Term):
         test_statistic: str = "two_sided",
         uncertainty: str = "nuisance",
         outside: str = "reject",
+        support: str = "mixture",
         n_nodes: int = 24,
     ) -> None:
         super().__init__(name, outside=outside)
@@ -236,6 +252,7 @@ class SignalRegion(Term):
         if self.nuisance == "marginalise" and self.test_statistic != "two_sided":
             raise ValueError("test_statistic='upper_limit' needs nuisance='profile'")
         self.uncertainty = check_choice("uncertainty", uncertainty, ("nuisance", "none"))
+        self.support = check_choice("support", support, SUPPORT_POLICIES)
         if int(n_nodes) < 2:
             raise ValueError(f"n_nodes must be an integer >= 2; got {n_nodes!r}")
         self.n_nodes = int(n_nodes)
@@ -246,21 +263,45 @@ class SignalRegion(Term):
         """Signal events ``luminosity * cross_section * efficiency``, same shape as the input."""
         return self.luminosity * np.asarray(cross_section_fb, float) * self.efficiency
 
+    def signal_log_likelihood(
+        self, s: np.ndarray, k_s: np.ndarray
+    ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """Log-likelihood of expected signals ``s`` with signal log-widths ``k_s``.
+
+        Parameters
+        ----------
+        s, k_s : ndarray of shape (n_points,)
+            Expected signal events and the log-width of their nuisance.
+
+        Returns
+        -------
+        logl : ndarray of shape (n_points,)
+        columns : dict
+            Diagnostics (``q``, ``theta_s``, ``theta_b`` for the profile likelihood).
+        """
+        n, b = self.n_observed, self.background
+        if self.nuisance == "marginalise":
+            logl = marginal_log_likelihood(n, s, b, k_s, self._k_b, self.n_nodes)
+            return logl - (xlogy(n, n) - n), {}
+        best, ts, tb = profile_log_likelihood(n, s, b, k_s, self._k_b)
+        q = np.maximum(2.0 * (self._saturated - best), 0.0)
+        if self.test_statistic == "upper_limit":
+            q = np.where(n - b > s, 0.0, q)
+        return -0.5 * q, {"q": q, "theta_s": ts, "theta_b": tb}
+
     def _evaluate(self, X: np.ndarray) -> TermOutput:
         pred = predict_observable(self.observable, X, self.name)
         s = self.expected_signal(np.maximum(pred.mean, 0.0))
         kappa = prediction_log_width(pred) if self.uncertainty == "nuisance" else np.zeros_like(s)
         k_s = np.sqrt(log_width(self.signal_rel_error) ** 2 + kappa**2)
-        n, b = self.n_observed, self.background
         columns = {"pred_mean": pred.mean, "pred_std": pred.std, "signal": s, "k_signal": k_s}
-        if self.nuisance == "marginalise":
-            logl = marginal_log_likelihood(n, s, b, k_s, self._k_b, self.n_nodes)
-            logl -= xlogy(n, n) - n
-        else:
-            best, ts, tb = profile_log_likelihood(n, s, b, k_s, self._k_b)
-            q = np.maximum(2.0 * (self._saturated - best), 0.0)
-            if self.test_statistic == "upper_limit":
-                q = np.where(n - b > s, 0.0, q)
-            logl = -0.5 * q
-            columns.update(q=q, theta_s=ts, theta_b=tb)
+        logl, extra = self.signal_log_likelihood(s, k_s)
+        columns.update(extra)
+        if pred.p_defined is not None and self.support == "mixture":
+            logl_none, _ = self.signal_log_likelihood(np.zeros_like(s), k_s)
+            with np.errstate(divide="ignore"):
+                logl = np.logaddexp(
+                    np.log(pred.p_defined) + logl, np.log1p(-pred.p_defined) + logl_none
+                )
+            columns["p_defined"] = pred.p_defined
         return TermOutput(log_likelihood=logl, outside=pred.outside_domain, columns=columns)

@@ -19,6 +19,11 @@ uncertainty, selected by ``uncertainty``:
 - ``"none"``: the surrogate's mean is trusted as exact (the over-confident baseline that
   the closure test compares against).
 
+Where the surrogate has a support model, :math:`p_d(x)` the probability that the observable
+exists at :math:`x`, ``support="mixture"`` multiplies the likelihood by it (a point whose
+measured observable does not exist is not viable; :mod:`likelihoods.base`):
+:math:`\ln L \mathrel{+}= \ln p_d(x)`.
+
 The Higgs-mass defaults of :meth:`GaussianMeasurement.higgs_mass` are those of Bertone et
 al., arXiv:1611.02704: :math:`m_h = 125.09 \pm 0.24\,(\text{exp}) \pm 2\,(\text{th})` GeV,
 the ATLAS+CMS Run-1 combination (arXiv:1503.07589) with a theory error for the spectrum code.
@@ -31,7 +36,14 @@ from typing import Any
 import numpy as np
 from scipy.special import logsumexp
 
-from likelihoods.base import Term, TermOutput, check_choice, check_observable, check_positive
+from likelihoods.base import (
+    SUPPORT_POLICIES,
+    Term,
+    TermOutput,
+    check_choice,
+    check_observable,
+    check_positive,
+)
 from likelihoods.observable import predict_observable
 
 __all__ = ["GaussianMeasurement"]
@@ -63,6 +75,9 @@ class GaussianMeasurement(Term):
         How the surrogate's own uncertainty enters (see the module docstring).
     outside : {"reject", "flag"}
         Policy for points outside the surrogate's training domain.
+    support : {"mixture", "ignore"}
+        Whether the observable's probability of existing (``p_defined`` of its prediction,
+        when it has one) multiplies the likelihood.
     """
 
     def __init__(
@@ -75,6 +90,7 @@ class GaussianMeasurement(Term):
         *,
         uncertainty: str = "quadrature",
         outside: str = "reject",
+        support: str = "mixture",
     ) -> None:
         super().__init__(name, outside=outside)
         self.observable = check_observable(name, "observable", observable)
@@ -84,6 +100,7 @@ class GaussianMeasurement(Term):
         self.exp_error = check_positive("exp_error", exp_error)
         self.theory_error = check_positive("theory_error", theory_error, allow_zero=True)
         self.uncertainty = check_choice("uncertainty", uncertainty, UNCERTAINTY_MODES)
+        self.support = check_choice("support", support, SUPPORT_POLICIES)
 
     @classmethod
     def higgs_mass(
@@ -113,8 +130,9 @@ class GaussianMeasurement(Term):
             log_w = np.log(pred.member_weights())[:, None]
             logl = logsumexp(log_w + _log_normal_pdf(self.value, pred.samples, var0), axis=0)
         pull = (pred.mean - self.value) / np.sqrt(var0 + pred.std**2)
-        return TermOutput(
-            log_likelihood=logl,
-            outside=pred.outside_domain,
-            columns={"pred_mean": pred.mean, "pred_std": pred.std, "pull": pull},
-        )
+        columns = {"pred_mean": pred.mean, "pred_std": pred.std, "pull": pull}
+        if pred.p_defined is not None and self.support == "mixture":
+            with np.errstate(divide="ignore"):
+                logl = logl + np.log(pred.p_defined)
+            columns["p_defined"] = pred.p_defined
+        return TermOutput(log_likelihood=logl, outside=pred.outside_domain, columns=columns)

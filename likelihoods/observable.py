@@ -5,9 +5,10 @@ its uncertainty. Anything that offers
 
 ``predict(X) -> object with .mean (n,), .std (n,)``
 
-and optionally ``.samples`` (n_members, n), ``.weights`` (n_members,) and
-``.outside_domain`` (n,) bool, is an *observable*: every :class:`~surrogates.base.Surrogate`
-is one (its :class:`~surrogates.base.Prediction` has all five), and so is a
+and optionally ``.samples`` (n_members, n), ``.weights`` (n_members,), ``.outside_domain``
+(n,) bool and ``.p_defined`` (n,) (the probability that the observable has a value at the
+point), is an *observable*: every :class:`~surrogates.base.Surrogate` is one (its
+:class:`~surrogates.base.Prediction` has all six), and so is a
 :class:`FunctionObservable` wrapping a plain Python callable (an exact physics code, an
 analytic model, or a user's own emulator). :func:`predict_observable` reads any of them into
 one :class:`ObservablePrediction`, so the terms never ask which kind they were given.
@@ -38,6 +39,10 @@ class ObservablePrediction:
         Member weights summing to one; None means equal weights.
     outside_domain : ndarray of bool, shape (n,)
         True where the predictor says the point lies outside its training domain.
+    p_defined : ndarray of shape (n,) or None
+        Probability that the observable has a value at the point (a surrogate's support
+        model); None means "everywhere". ``mean``, ``std`` and ``samples`` describe the value
+        where it exists.
     """
 
     mean: np.ndarray
@@ -45,6 +50,7 @@ class ObservablePrediction:
     samples: np.ndarray | None
     weights: np.ndarray | None
     outside_domain: np.ndarray
+    p_defined: np.ndarray | None = None
 
     def member_weights(self) -> np.ndarray:
         """Weights of :attr:`samples`, shape (n_members,); equal when :attr:`weights` is None."""
@@ -58,8 +64,9 @@ class FunctionObservable:
     Parameters
     ----------
     fn : callable
-        ``fn(X)`` with ``X`` of shape (n, 19) returns the mean, shape (n,), or a pair
-        ``(mean, std)`` of two arrays of shape (n,).
+        ``fn(X)`` with ``X`` of shape (n, n_dim) returns the mean, shape (n,), a pair
+        ``(mean, std)``, or a triple ``(mean, std, p_defined)`` of arrays of shape (n,)
+        (``p_defined``: the probability, or 0/1 indicator, that the observable has a value).
     name : str
         Used in error messages.
     """
@@ -73,13 +80,20 @@ class FunctionObservable:
     def predict(self, X: np.ndarray) -> ObservablePrediction:
         """Evaluate ``fn`` on ``X`` of shape (n, 19); see the class docstring for the return."""
         out = self.fn(X)
-        mean, std = out if isinstance(out, tuple) else (out, np.zeros(X.shape[0]))
+        out = out if isinstance(out, tuple) else (out,)
+        if not 1 <= len(out) <= 3:
+            raise ValueError(
+                f"observable {self.name!r}: fn must return mean, (mean, std) or "
+                f"(mean, std, p_defined); got a tuple of {len(out)}"
+            )
+        mean, std, p_defined = (*out, *(None,) * (3 - len(out)))
         return ObservablePrediction(
             mean=np.asarray(mean, float),
-            std=np.asarray(std, float),
+            std=np.zeros(X.shape[0]) if std is None else np.asarray(std, float),
             samples=None,
             weights=None,
             outside_domain=np.zeros(X.shape[0], bool),
+            p_defined=None if p_defined is None else np.asarray(p_defined, float),
         )
 
 
@@ -132,10 +146,19 @@ def predict_observable(observable: Any, X: np.ndarray, name: str) -> ObservableP
             )
     outside = getattr(pred, "outside_domain", None)
     outside = np.zeros(n, bool) if outside is None else np.asarray(outside, bool)
+    p_defined = getattr(pred, "p_defined", None)
+    if p_defined is not None:
+        p_defined = np.asarray(p_defined, float)
+        if p_defined.shape != (n,) or not ((p_defined >= 0) & (p_defined <= 1)).all():
+            raise ValueError(
+                f"term {name!r}: predict() returned p_defined of shape {p_defined.shape} or "
+                f"outside [0, 1]; expected probabilities of shape ({n},)"
+            )
     return ObservablePrediction(
         mean=mean,
         std=std,
         samples=samples,
         weights=None if weights is None else np.asarray(weights, float),
         outside_domain=outside,
+        p_defined=p_defined,
     )

@@ -26,13 +26,16 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
+import pandas as pd
 import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from surrogates._version import __version__
 from surrogates.calibration import RECALIBRATIONS, LocalScale
+from surrogates.data.loaders import Split, split_dataset
 from surrogates.device import resolve_device
+from surrogates.distance import NearestNeighbourDistance
 from surrogates.features import check_feature_map, feature_names, transform_features
 from surrogates.io import atomic_folder, sha256_file
 from surrogates.space import PMSSM19, ParameterSpace
@@ -52,6 +55,8 @@ __all__ = [
 FORMAT_VERSION = 1
 _METADATA = "metadata.json"
 _TENSORS = "tensors.safetensors"
+_SUPPORT = "support"
+_DISTANCE_REFERENCE = "distance.reference"
 _METADATA_KEYS = ("library_version", "model", "target", "config", "input_scaler",
                   "target_transform", "domain", "parameter_box", "fit_info", "state")
 
@@ -73,11 +78,21 @@ class Prediction:
     weights : ndarray of shape (n_members,) or None
         Member weights summing to one (re-weighted ensembles); None means equal weights.
     outside_domain : ndarray of bool, shape (n_points,)
-        True where the point lies outside the box spanned by the training inputs.
+        True where the point lies outside the box spanned by the training inputs, or, for a
+        surrogate with a distance model (:meth:`Surrogate.fit_distance`), is farther from
+        the training data than its calibrated threshold (``far_from_data``).
     target : str
         Name of the target.
     unit : str
         Unit of ``mean``, ``std`` and ``samples``.
+    far_from_data : ndarray of bool, shape (n_points,), or None
+        True where the point is farther from the training data than the distance model's
+        threshold (:mod:`surrogates.distance`); None without a distance model.
+    p_defined : ndarray of shape (n_points,) or None
+        Probability that the target has a value at the point (given a valid spectrum when
+        the target requires one), from the surrogate's support model
+        (:meth:`Surrogate.fit_support`); None when it has none. ``mean`` and ``std`` describe
+        the value *where it exists*.
     """
 
     mean: np.ndarray
@@ -87,6 +102,8 @@ class Prediction:
     outside_domain: np.ndarray
     target: str
     unit: str
+    p_defined: np.ndarray | None = None
+    far_from_data: np.ndarray | None = None
 
 
 @dataclass
@@ -188,6 +205,8 @@ class Surrogate(ABC):
         self.target_transform_: TargetTransform | None = None
         self.domain_: Domain | None = None
         self.fit_info_: dict[str, Any] = {}
+        self.support_: Surrogate | None = None
+        self.distance_: NearestNeighbourDistance | None = None
 
     # ------------------------------------------------------------------ hooks
     @property
@@ -348,6 +367,93 @@ class Surrogate(ABC):
             self.recalibration_ = LocalScale.fit(_np(val[1]), _np(mean), _np(std))
         return self
 
+    def fit_support(
+        self,
+        X: Any,
+        defined: Any,
+        *,
+        X_val: Any = None,
+        defined_val: Any = None,
+        model: str = "mlp",
+        options: dict[str, Any] | None = None,
+        progress: bool = True,
+    ) -> Surrogate:
+        """Train the support model: a classifier of "the target has a value here".
+
+        A regression target often exists only in part of the parameter space (sigma(N2 C1)
+        only for a wino- or higgsino-like pair, m_h only on valid spectra, and the training
+        window cuts it further). The regression knows nothing of that and extrapolates with
+        confidence; the support model (:meth:`~surrogates.targets.Target.support`) says
+        where its prediction applies. It is saved in the model folder, and :meth:`predict`
+        returns its probability as ``Prediction.p_defined``.
+
+        Parameters
+        ----------
+        X : DataFrame or ndarray of shape (n_points, n_dim)
+            Points the support is learnt on: the valid points when the target requires a
+            valid spectrum, else all (:meth:`Target.support`).
+        defined : array-like of shape (n_points,)
+            1 where the target has a value (:meth:`Target.defined`), else 0.
+        X_val, defined_val : optional
+            Validation data for early stopping and selection.
+        model : str
+            Family of the classifier (:mod:`surrogates.registry`).
+        options : dict, optional
+            Its constructor options (default: the family's defaults).
+        progress : bool
+
+        Returns
+        -------
+        self
+        """
+        if self.target.is_classifier:
+            raise ValueError(f"the classifier {self.target.name!r} has no support model")
+        from surrogates.registry import get_model_class
+
+        cls = get_model_class(model)
+        support = cls(
+            self.target.support(), space=self.space, seed=self.seed, device=str(self.device),
+            **(options or {}),
+        )
+        self.support_ = support.fit(X, defined, X_val=X_val, y_val=defined_val, progress=progress)
+        return self
+
+    def fit_distance(
+        self,
+        X: Any,
+        X_held_back: Any,
+        *,
+        k: int = 5,
+        quantile: float = 0.999,
+        max_reference: int = 8192,
+    ) -> Surrogate:
+        """Fit the distance-from-data flag (:class:`~surrogates.distance.NearestNeighbourDistance`).
+
+        Parameters
+        ----------
+        X : DataFrame or ndarray of shape (n_points, n_dim)
+            Training inputs (a random ``max_reference`` of them are kept).
+        X_held_back : DataFrame or ndarray of shape (n_held, n_dim)
+            Points drawn like the training data but not trained on (the validation split):
+            the threshold is the ``quantile`` of their scores, so such points are flagged
+            with probability ``1 - quantile``.
+        k, quantile, max_reference
+            See :meth:`NearestNeighbourDistance.fit`.
+
+        Returns
+        -------
+        self
+        """
+        self._check_fitted()
+        inputs = self._inputs(self._features(check_features(X, space=self.space)))
+        held = self._inputs(
+            self._features(check_features(X_held_back, name="X_held_back", space=self.space))
+        )
+        self.distance_ = NearestNeighbourDistance.fit(
+            inputs, held, k=k, quantile=quantile, max_reference=max_reference, seed=self.seed
+        )
+        return self
+
     def predict(self, X: Any, *, strict: bool = False) -> Prediction:
         """Predictive mean, spread and members in target units.
 
@@ -361,6 +467,7 @@ class Surrogate(ABC):
         Returns
         -------
         Prediction
+            With ``p_defined`` when the surrogate has a support model.
         """
         self._check_fitted()
         Xa = check_features(X, space=self.space)
@@ -371,7 +478,9 @@ class Surrogate(ABC):
                 + self.domain_.describe_outside(Xa, self.space)
             )
         Fa = self._features(Xa)
-        out = self._predict_chunked(self._inputs(Fa))
+        inputs = self._inputs(Fa)
+        far = None if self.distance_ is None else self.distance_.flag(inputs)
+        out = self._predict_chunked(inputs)
         if self.recalibration_ is not None:
             out = _rescaled(out, self.recalibration_)
         tt = self._transform(Fa)
@@ -392,10 +501,24 @@ class Surrogate(ABC):
             std=std,
             samples=samples,
             weights=weights,
-            outside_domain=outside,
+            outside_domain=outside if far is None else outside | far,
             target=self.target.name,
             unit=self.target.unit,
+            p_defined=None if self.support_ is None else self.support_.predict(Xa).mean,
+            far_from_data=far,
         )
+
+    def recorded_split(self, df: pd.DataFrame) -> Split:
+        """The split of ``df`` made as for this surrogate's training (``fit_info_``).
+
+        Uses the recorded ``split_seed`` and ``split`` method; a model that records a seed
+        but no method was trained before splits were keyed on ids (``"rows"``). Evaluating
+        on ``recorded_split(df).test`` of the table it was trained on never sees a training
+        point.
+        """
+        info = self.fit_info_
+        by = info.get("split", "rows" if "split_seed" in info else "auto")
+        return split_dataset(df, seed=int(info.get("split_seed", 0)), by=by)
 
     def standardized_features(self, X: Any) -> np.ndarray:
         """The model's inputs for points ``X``: its feature map, standardised as in training.
@@ -448,6 +571,8 @@ class Surrogate(ABC):
         self._check_fitted()
         path = Path(path)
         tensors = {k: v.detach().cpu().contiguous() for k, v in self._state_tensors().items()}
+        if self.distance_ is not None:
+            tensors[_DISTANCE_REFERENCE] = self.distance_.reference.detach().cpu().contiguous()
         meta = {
             "format": "bsm-surrogates",
             "format_version": FORMAT_VERSION,
@@ -464,6 +589,11 @@ class Surrogate(ABC):
             "fit_info": _jsonable(self.fit_info_),
             "state": self._state_json(),
             "recalibration": None if self.recalibration_ is None else self.recalibration_.to_dict(),
+            "distance": None if self.distance_ is None else self.distance_.to_dict(),
+            "support": None if self.support_ is None else {
+                "folder": _SUPPORT, "model": self.support_.model_name,
+                "target": self.support_.target.to_dict(),
+            },
             "tensors": {
                 k: {"dtype": str(v.dtype).removeprefix("torch."), "shape": list(v.shape)}
                 for k, v in tensors.items()
@@ -471,9 +601,11 @@ class Surrogate(ABC):
         }
         with atomic_folder(path, overwrite=overwrite) as tmp:
             save_file(tensors, str(tmp / _TENSORS))
+            if self.support_ is not None:
+                self.support_.save(tmp / _SUPPORT)
             meta["files"] = {
-                f.name: {"sha256": sha256_file(f), "bytes": f.stat().st_size}
-                for f in sorted(tmp.iterdir())
+                f.relative_to(tmp).as_posix(): {"sha256": sha256_file(f), "bytes": f.stat().st_size}
+                for f in sorted(tmp.rglob("*")) if f.is_file()
             }
             (tmp / _METADATA).write_text(json.dumps(meta, indent=1))
         return path
@@ -525,7 +657,16 @@ class Surrogate(ABC):
         obj.fit_info_ = meta["fit_info"]
         recal = meta.get("recalibration")
         obj.recalibration_ = None if recal is None else LocalScale.from_dict(recal)
+        reference = tensors.pop(_DISTANCE_REFERENCE, None)
+        if meta.get("distance"):
+            if reference is None:
+                raise ValueError(f"{path / _TENSORS} lacks the tensor {_DISTANCE_REFERENCE!r}")
+            obj.distance_ = NearestNeighbourDistance.from_dict(
+                meta["distance"], reference.to(obj.device)
+            )
         obj._load_state({k: v.to(obj.device) for k, v in tensors.items()}, meta["state"])
+        if meta.get("support"):
+            obj.support_ = Surrogate.load(path / _SUPPORT, device=device)
         return obj
 
     # -------------------------------------------------------------- helpers

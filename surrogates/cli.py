@@ -17,14 +17,15 @@ import pandas as pd
 import yaml
 
 from surrogates.base import Surrogate
-from surrogates.data import features, labels, load_dataset, split_dataset
+from surrogates.data import features, labels, load_dataset, split_dataset, split_method
 from surrogates.data.loaders import PACKAGED_DATA, read_table
 from surrogates.io import atomic_write, check_output, write_text
+from surrogates.mlp import MLPEnsemble
 from surrogates.registry import MODELS, get_model_class, model_option_names
 from surrogates.targets import TARGETS
 from surrogates.validation import check_keys
 
-__all__ = ["main", "build_parser", "evaluate_model", "train_model"]
+__all__ = ["main", "build_parser", "evaluate_model", "fit_extras", "train_model"]
 
 
 def _read_config(text: str | None) -> dict[str, Any]:
@@ -65,15 +66,24 @@ def train_model(
     seed: int = 0,
     device: str | None = None,
     progress: bool = True,
+    support: str | None = None,
+    distance: bool = False,
 ) -> Surrogate:
     """Train ``model`` on the train split of ``target``'s data set (validation split for
     early stopping and selection); records the data source and split seed in ``fit_info_``.
+
+    With ``support`` (a budget of the MLP family, e.g. ``"support"``), also train the
+    support model (:meth:`Surrogate.fit_support`) on the same split of the points its target
+    selects (:meth:`Target.support`: the valid points for the pMSSM targets). With
+    ``distance``, also fit the distance-from-data flag (:meth:`Surrogate.fit_distance`:
+    reference from the train split, threshold from the validation split).
     """
     cls = get_model_class(model)
     options = {**cls.budget_config(budget, target), **(config or {})}
     check_keys(options, model_option_names(model), f"options of model {model!r}")
     surrogate = cls(target, seed=seed, device=device, **options)
-    split = split_dataset(load_dataset(target, data), seed=seed)
+    table = load_dataset(target, data)
+    split = split_dataset(table, seed=seed)
     surrogate.fit(
         features(split.train),
         labels(split.train, target),
@@ -86,7 +96,48 @@ def train_model(
         else str(Path(data).resolve())
     )
     surrogate.fit_info_["split_seed"] = seed
+    surrogate.fit_info_["split"] = split_method(table)
     surrogate.fit_info_["budget"] = budget
+    fit_extras(surrogate, data, support=support, distance=distance, seed=seed, progress=progress)
+    return surrogate
+
+
+def fit_extras(
+    surrogate: Surrogate,
+    data: str | Path | None = None,
+    *,
+    support: str | None = None,
+    distance: bool = False,
+    seed: int = 0,
+    progress: bool = True,
+) -> Surrogate:
+    """Fit the support model and/or the distance flag of a trained ``surrogate``.
+
+    The distance flag (:meth:`Surrogate.fit_distance`) takes its reference from the train
+    split the surrogate was trained on and its threshold from that validation split
+    (:meth:`Surrogate.recorded_split`). The support model (``support``: a budget of the
+    MLP family) learns on the points its target selects (:meth:`Target.support`), split
+    with ``seed``.
+    """
+    target = surrogate.target
+    if distance:
+        split = surrogate.recorded_split(load_dataset(target, data))
+        surrogate.fit_distance(features(split.train), features(split.val))
+    if support is not None:
+        table = load_dataset(target.support(), data)
+        points = split_dataset(table, seed=seed)
+        surrogate.fit_support(
+            features(points.train),
+            target.defined(points.train),
+            X_val=features(points.val),
+            defined_val=target.defined(points.val),
+            options=MLPEnsemble.budget_config(support, target.support()),
+            progress=progress,
+        )
+        surrogate.support_.fit_info_.update(
+            data=surrogate.fit_info_.get("data"), split_seed=seed, split=split_method(table),
+            budget=support,
+        )
     return surrogate
 
 
@@ -103,7 +154,7 @@ def evaluate_model(
     source = data if data is not None else (None if recorded == "embedded" else recorded)
     df = load_dataset(surrogate.target, source)
     if split != "all":
-        df = getattr(split_dataset(df, seed=surrogate.fit_info_.get("split_seed", 0)), split)
+        df = getattr(surrogate.recorded_split(df), split)
     pred = surrogate.predict(features(df))
     y = labels(df, surrogate.target)
     if surrogate.target.is_classifier:
@@ -124,6 +175,8 @@ def _cmd_train(args: argparse.Namespace) -> None:
         config=_read_config(args.config),
         seed=args.seed,
         device=args.device,
+        support=args.support,
+        distance=args.distance,
     )
     out = surrogate.save(args.out, overwrite=args.overwrite)
     seconds = surrogate.fit_info_["train_seconds"]
@@ -144,6 +197,10 @@ def _cmd_predict(args: argparse.Namespace) -> None:
             "outside_domain": pred.outside_domain,
         }
     )
+    if pred.p_defined is not None:
+        out["p_defined"] = pred.p_defined
+    if pred.far_from_data is not None:
+        out["far_from_data"] = pred.far_from_data
     finite = np.isfinite(pred.mean) & np.isfinite(pred.std)
     if not finite.all():
         if not args.allow_nonfinite:
@@ -231,13 +288,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", help="JSON/YAML file or inline JSON overriding the budget's options")
     p.add_argument("--seed", type=int, default=0, help="seed of the split and of training")
     p.add_argument("--device", help="torch device (default: cuda if available, else cpu)")
+    p.add_argument(
+        "--support", metavar="BUDGET",
+        help="also train the support model (where the target has a value), an MLP ensemble of "
+             "this budget (e.g. support); regression targets only",
+    )
+    p.add_argument(
+        "--distance", action="store_true",
+        help="also fit the distance-from-data flag (k-NN; 0.1%% of held-back points flagged)",
+    )
     p.add_argument("--overwrite", action="store_true", help=_OVERWRITE)
     p.set_defaults(func=_cmd_train)
 
     p = sub.add_parser("predict", help="predict with a saved surrogate")
     p.add_argument("--model", required=True, help="folder of a saved surrogate")
     p.add_argument("--data", required=True, help="CSV/Parquet with the 19 parameter columns")
-    p.add_argument("--out", required=True, help="CSV to write: id, mean, std, outside_domain")
+    p.add_argument(
+        "--out", required=True,
+        help="CSV to write: id, mean, std, outside_domain (and p_defined with a support model)",
+    )
     p.add_argument("--strict", action="store_true", help="fail on points outside the training box")
     p.add_argument(
         "--allow-nonfinite",

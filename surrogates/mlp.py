@@ -77,6 +77,12 @@ class MLPEnsemble(Surrogate):
         "tiny": {"hidden": [16, 16], "n_members": 3, "epochs": 3},
         "small": {"n_members": 5, "epochs": 40},
         "full": {"n_members": 10, "epochs": 300, "patience": 30},
+        # The support models of the shipped surrogates (where sigma or m_h exists): physics
+        # features make the boundary (e.g. the wino + higgsino content of N2 C1 >= 0.5)
+        # nearly linear; 99.8 % accuracy on the valid test points of the full data.
+        "support": {"hidden": [256, 256, 256, 256], "activation": "silu", "n_members": 2,
+                    "epochs": 15, "batch_size": 256, "lr": 2e-3, "patience": 5,
+                    "features": "pmssm19_physics"},
     }
 
     def __init__(

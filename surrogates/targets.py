@@ -74,6 +74,46 @@ class Target:
         """True for the validity classifier."""
         return self.kind == "classification"
 
+    def support(self) -> Target:
+        """The classification target "this target has a value here" (its *support*).
+
+        Its labels are :meth:`select` on the points a support model is trained on: the valid
+        points when :attr:`requires_valid` (so it predicts the probability that the target
+        exists *given* a valid spectrum; the validity classifier supplies the other factor),
+        else all points. For ``xsec`` that is "sigma is defined" (a wino- or higgsino-like
+        N2 C1 pair of at least 100 GeV, PROVENANCE.md); for ``higgs_mass`` it is "m_h lies in
+        the OHIGGS window 110-130 GeV".
+
+        Raises
+        ------
+        ValueError
+            For a classification target (it is defined wherever its inputs are).
+        """
+        if self.is_classifier:
+            raise ValueError(f"target {self.name!r} is a classifier: it has no support model")
+        window = "" if np.isneginf(self.low) and np.isposinf(self.high) else (
+            f" in [{self.low:g}, {self.high:g}] {self.unit}".rstrip()
+        )
+        return Target(
+            name=f"{self.name}_defined",
+            column=self.column,
+            kind="classification",
+            unit="",
+            transform="none",
+            paper_name=f"{self.paper_name} support: {self.column} has a value{window}",
+            requires_valid=self.requires_valid,
+            latex=f"P({self.name} defined)",
+        )
+
+    def defined(self, points: pd.DataFrame) -> np.ndarray:
+        """Labels of :meth:`support`: 1.0 where a row of ``points`` has this target's value.
+
+        Returns
+        -------
+        ndarray of shape (n_points,), float64 0/1
+        """
+        return self.select(points).to_numpy(np.float64)
+
     def select(self, points: pd.DataFrame) -> pd.Series:
         """Boolean mask of the rows of ``points`` that belong to this target's set.
 

@@ -57,3 +57,27 @@ def test_errors_are_one_line(trained, tmp_path, capsys):
     assert code == 2 and "\n" not in err and "missing the pMSSM-19 column(s) M2" in err
     assert main(["evaluate", "--model", str(tmp_path)]) == 2
     assert "not a saved surrogate" in capsys.readouterr().err
+
+
+def test_train_with_support_predicts_where_the_cross_section_exists(tmp_path):
+    out = tmp_path / "model"
+    args = ["train", "--target", "xsec", "--model", "mlp", "--budget", "tiny", "--support",
+            "tiny", "--distance", "--out", str(out)]
+    assert main(args) == 0
+    support = json.loads((out / "support" / "metadata.json").read_text())
+    valid = load_dataset(Surrogate.load(out).target.support())
+    split = split_dataset(valid)
+    assert support["fit_info"]["n_train"] == len(split.train) and support["target"] == (
+        "xsec_defined"
+    )
+    src, dst = tmp_path / "in.csv", tmp_path / "out.csv"
+    split.test.iloc[:50].to_csv(src, index=False)
+    assert main(["predict", "--model", str(out), "--data", str(src), "--out", str(dst)]) == 0
+    written = pd.read_csv(dst)
+    assert list(written.columns) == [
+        "id", "mean", "std", "outside_domain", "p_defined", "far_from_data"
+    ]
+    np.testing.assert_allclose(
+        written["p_defined"], Surrogate.load(out).predict(features(split.test.iloc[:50])).p_defined,
+        rtol=1e-6,
+    )

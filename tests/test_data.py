@@ -35,8 +35,28 @@ def test_split_is_deterministic_disjoint_and_80_10_10():
     pd.testing.assert_frame_equal(a.test, b.test)
     ids = [set(p["id"]) for p in (a.train, a.val, a.test)]
     assert sum(len(s) for s in ids) == len(df) == len(set.union(*ids))
-    assert abs(len(a.train) / len(df) - 0.8) < 1e-3 and abs(len(a.val) / len(df) - 0.1) < 1e-3
+    # a row's part is a Bernoulli draw keyed on its id: sizes within 4 binomial std
+    n = len(df)
+    for part, frac in ((a.train, 0.8), (a.val, 0.1)):
+        assert abs(len(part) - frac * n) < 4 * np.sqrt(n * frac * (1 - frac))
     assert set(split_dataset(df, seed=4).test["id"]) != ids[2]
+
+
+def test_split_of_a_subset_is_the_subset_of_the_split():
+    points = load_points()
+    whole = split_dataset(points, seed=1)
+    for target in ("validity", "higgs_mass", "xsec"):
+        part = split_dataset(load_dataset(target, points), seed=1)
+        for name in ("train", "val", "test"):
+            assert set(getattr(part, name)["id"]) <= set(getattr(whole, name)["id"])
+    shuffled = split_dataset(points.sample(frac=1.0, random_state=0), seed=1)
+    assert set(shuffled.test["id"]) == set(whole.test["id"])  # the order does not matter
+
+
+def test_a_table_without_ids_is_split_by_rows_exactly():
+    df = load_points().drop(columns="id").iloc[:1000]
+    split = split_dataset(df, seed=0)
+    assert (len(split.train), len(split.val), len(split.test)) == (800, 100, 100)
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".csv.gz", ".parquet"])

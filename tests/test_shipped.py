@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from surrogates import Surrogate
-from surrogates.data import features, labels, load_dataset, split_dataset
+from surrogates.data import features, labels, load_dataset
 from surrogates.metrics import classification_metrics
 from surrogates.metrics import coverage as coverage_dict
 from surrogates.shipped import available
@@ -23,18 +23,18 @@ STATED = {
 N = 1000
 
 
-def _test_points(target):
-    split = split_dataset(load_dataset(target, "full"), seed=0)
+def _test_points(sur):
+    split = sur.recorded_split(load_dataset(sur.target, "full"))
     rows = np.random.default_rng(0).choice(len(split.test), N, replace=False)
     part = split.test.iloc[rows]
-    return features(part), labels(part, target)
+    return features(part), labels(part, sur.target)
 
 
 @pytest.mark.parametrize("target,model", available())
 def test_shipped_surrogate_keeps_its_stated_accuracy(target, model):
     sur = Surrogate.pretrained(target, model)
-    assert sur.fit_info_["n_train"] == len(split_dataset(load_dataset(target, "full")).train)
-    X, y = _test_points(target)
+    assert sur.fit_info_["n_train"] == len(sur.recorded_split(load_dataset(target, "full")).train)
+    X, y = _test_points(sur)
     pred = sur.predict(X)
     stated = STATED[(target, model)]
     if sur.target.is_classifier:

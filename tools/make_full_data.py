@@ -1,4 +1,5 @@
-"""Write the packaged full reference data: every SOFTSUSY point, the columns the targets need.
+"""Write the packaged full reference data: every SOFTSUSY point, its id (which the split is
+keyed on) and the columns the targets need.
 
 Usage: python tools/make_full_data.py ../shared/datasets/pmssm19_softsusy/points.csv.gz
 
@@ -25,7 +26,7 @@ from surrogates.data.loaders import FULL_DECIMALS, FULL_POINTS
 def main(source: str) -> None:
     """Encode ``source`` and write it to the package."""
     points = pd.read_csv(source, dtype={"id": str, "problem": str})
-    out = pd.DataFrame(index=points.index)
+    out = pd.DataFrame({"id": points["id"]}, index=points.index)  # the split is keyed on it
     for column, places in FULL_DECIMALS.items():
         scaled = points[column].to_numpy(np.float64) * 10**places
         finite = np.isfinite(scaled)

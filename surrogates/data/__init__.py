@@ -8,6 +8,7 @@ from surrogates.data.loaders import (
     load_dataset,
     load_points,
     split_dataset,
+    split_method,
 )
 
 __all__ = [
@@ -18,4 +19,5 @@ __all__ = [
     "load_dataset",
     "load_points",
     "split_dataset",
+    "split_method",
 ]

@@ -6,8 +6,8 @@ A *points table* has one row per parameter point with the columns of
 reference data (provenance: ``surrogates/data/embedded/PROVENANCE.md``):
 
 - ``"embedded"`` (the default): a random 40,000-point subset, every column, for fast tests;
-- ``"full"``: all 314,910 points with the columns the targets need (the 19 parameters,
-  ``valid``, ``h0``, ``xsec_n2c1_fb``), losslessly encoded in Parquet
+- ``"full"``: all 314,910 points with the columns the targets need (``id``, the 19
+  parameters, ``valid``, ``h0``, ``xsec_n2c1_fb``), losslessly encoded in Parquet
   (``surrogates/data/full/``, written by ``tools/make_full_data.py``).
 
 A user's own CSV or Parquet file with the same columns can be passed instead.
@@ -15,6 +15,7 @@ A user's own CSV or Parquet file with the same columns can be passed instead.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,7 +34,10 @@ __all__ = [
     "load_points",
     "read_table",
     "load_dataset",
+    "SPLIT_METHODS",
     "split_dataset",
+    "split_method",
+    "unit_hash",
     "features",
     "labels",
 ]
@@ -162,23 +166,74 @@ class Split:
     test: pd.DataFrame
 
 
+def split_method(df: pd.DataFrame, by: str = "auto") -> str:
+    """The method ``"id"`` or ``"rows"`` that :func:`split_dataset` uses for ``df``."""
+    return by if by != "auto" else ("id" if "id" in df.columns else "rows")
+
+
+def unit_hash(ids: pd.Series | np.ndarray, seed: int) -> np.ndarray:
+    """A number in [0, 1) for each id, uniform and a function of ``(seed, id)`` alone.
+
+    The first 8 bytes of the BLAKE2b digest of ``"seed:id"``, over 2^64: the same on every
+    machine and Python version.
+
+    Returns
+    -------
+    ndarray of shape (n_ids,), float64
+    """
+    digests = (
+        hashlib.blake2b(f"{seed}:{i}".encode(), digest_size=8).digest() for i in ids
+    )
+    return np.fromiter((int.from_bytes(d, "little") for d in digests), np.float64,
+                       count=len(ids)) / 2.0**64
+
+
+#: How :func:`split_dataset` assigns rows to parts.
+SPLIT_METHODS = ("auto", "id", "rows")
+
+
 def split_dataset(
-    df: pd.DataFrame, seed: int = 0, fractions: tuple[float, float, float] = (0.8, 0.1, 0.1)
+    df: pd.DataFrame,
+    seed: int = 0,
+    fractions: tuple[float, float, float] = (0.8, 0.1, 0.1),
+    by: str = "auto",
 ) -> Split:
     """Deterministic random split (default 80/10/10) from ``seed``.
 
-    The same table and seed always give the same rows in each part.
+    Parameters
+    ----------
+    df : DataFrame
+    seed : int
+    fractions : (float, float, float)
+        Train, validation and test fractions.
+    by : {"auto", "id", "rows"}
+        ``"id"``: a row's part depends only on its ``id`` and the seed (:func:`unit_hash`
+        against the cumulative fractions), so the split of a subset is the subset of the
+        split: the test points of every target's data set belong to one test set of the
+        whole table, which no model trained with the same seed has seen; part sizes are
+        binomial around the fractions. ``"rows"``: a permutation of the rows (exact sizes,
+        not consistent across subsets; the split of models saved before ids were used).
+        ``"auto"``: ``"id"`` when the table has an ``id`` column, else ``"rows"``.
+        Either way the same table and seed give the same rows.
     """
     if len(fractions) != 3 or any(f < 0 for f in fractions) or not np.isclose(sum(fractions), 1):
         raise ValueError(
             f"fractions must be three non-negative numbers summing to 1; got {fractions}"
         )
+    if by not in SPLIT_METHODS:
+        raise ValueError(f"by must be one of {', '.join(SPLIT_METHODS)}; got {by!r}")
+    if by == "id" and "id" not in df.columns:
+        raise ValueError("split_dataset(by='id') needs an 'id' column")
     n = len(df)
-    perm = np.random.default_rng(seed).permutation(n)
-    n_train = int(round(fractions[0] * n))
-    n_val = int(round(fractions[1] * n))
-    parts = np.split(perm, [n_train, n_train + n_val])
-    train, val, test = (df.iloc[np.sort(p)].reset_index(drop=True) for p in parts)
+    if split_method(df, by) == "id":
+        part = np.searchsorted(np.cumsum(fractions[:2]), unit_hash(df["id"], seed), side="right")
+        parts = [np.flatnonzero(part == k) for k in range(3)]
+    else:
+        perm = np.random.default_rng(seed).permutation(n)
+        n_train = int(round(fractions[0] * n))
+        n_val = int(round(fractions[1] * n))
+        parts = [np.sort(p) for p in np.split(perm, [n_train, n_train + n_val])]
+    train, val, test = (df.iloc[p].reset_index(drop=True) for p in parts)
     return Split(train=train, val=val, test=test)
 
 
