@@ -205,8 +205,12 @@ def test_models_saved_before_digests_still_load(work):
     ("config", "message"),
     [
         ('{"epochz": 3}', "unknown key 'epochz'; did you mean 'epochs'?"),
-        ('{"hidden": [0]}', "hidden[0] must be an integer >= 1; got 0"),
-        ('{"lr": "fast"}', "TypeError"),
+        ('{"hidden": [0]}', "The 'hidden[0]' parameter of model 'mlp' (--budget tiny, --config) "
+                            "must be an int in the range [1, inf). Got 0 instead."),
+        ('{"lr": "fast"}', "The 'lr' parameter of model 'mlp' (--budget tiny, --config) must be "
+                           "a float in the range (0, inf). Got 'fast' instead."),
+        ('{"warm_start": 1}', "The 'warm_start' parameter of model 'mlp' (--budget tiny, "
+                              "--config) must be a bool. Got 1 instead."),
         ("{epochs: 3", "neither an existing file nor inline JSON"),
         ("[1, 2]", "--config must be a mapping"),
     ],
@@ -259,14 +263,32 @@ def test_repeated_column_names_are_an_error(work, capsys):
     ("change", "message"),
     [
         (lambda c: c["prior"].update(fixd={"M1": 1.0}),
-         "prior: unknown key 'fixd'; did you mean 'fixed'?"),
+         "unknown key 'prior.fixd'; did you mean 'fixed'?"),
+        (lambda c: c["prior"]["free"].update(M11=[100, 200]),
+         "unknown key 'prior.free.M11'; did you mean 'M1'?"),
+        (lambda c: c["prior"].update(free={}),
+         "The 'prior.free' parameter of"),
+        (lambda c: c["benchmark"].update(M1="heavy"),
+         "The 'benchmark.M1' parameter of"),
         (lambda c: c["terms"][0].update(observable="validity"),
-         "term #0 (mh): observable 'validity' is a 'validity' surrogate; a gaussian term needs "
+         "terms[0].observable: 'validity' is a 'validity' surrogate; a gaussian term needs "
          "a regression surrogate"),
         (lambda c: c["terms"][2].update(classifier="higgs_mass"),
          "needs a validity classifier"),
-        (lambda c: c["terms"][0].update(exp_eror=0.3), "did you mean 'exp_error'?"),
-        (lambda c: c["sampler"].update(n_walker=8), "sampler emcee: unknown key 'n_walker'"),
+        (lambda c: c["terms"][0].update(exp_eror=0.3),
+         "unknown key 'terms[0].exp_eror'; did you mean 'exp_error'?"),
+        (lambda c: c["terms"][0].update(exp_error="0.3 GeV"),
+         "must be a float in the range (0, inf). Got '0.3 GeV' instead."),
+        (lambda c: c["terms"][1].update(efficiency=2),
+         "The 'terms[1].efficiency' parameter of"),
+        (lambda c: c["terms"][0].update(type="gauss"),
+         "The 'terms[0].type' parameter of"),
+        (lambda c: c["terms"][0].pop("value"), "missing key(s) terms[0].value"),
+        (lambda c: c["sampler"].update(n_walker=8),
+         "unknown key 'sampler.n_walker'; did you mean 'n_walkers'?"),
+        (lambda c: c["sampler"].update(n_steps=0),
+         "The 'sampler.n_steps' parameter of"),
+        (lambda c: c["sampler"].update(name="dynesty"), "Got 'dynesty' instead."),
         (lambda c: c.update(sampeler={}), "unknown key 'sampeler'; did you mean 'sampler'?"),
     ],
 )
