@@ -102,5 +102,5 @@ def test_config_errors_name_the_term(models, tmp_path):
     cfg["sampler"] = {"name": "dynesty"}
     cfg["terms"].pop(1)
     config.write_text(yaml.safe_dump(cfg))
-    with pytest.raises(ValueError, match=r"The 'sampler.name' parameter of .*fit.yaml must be one of \{'emcee', 'ultranest'\}\. Got 'dynesty'"):
+    with pytest.raises(ValueError, match=r"'sampler.name' .* \{'emcee', 'ultranest'\}\. Got"):
         load_config(config)

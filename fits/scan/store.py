@@ -2,8 +2,9 @@
 
 * ``tested.csv`` is an append-only log: every batch of simulator results is appended and
   fsync'd as soon as it arrives, so a kill at any moment loses at most the calls in flight.
-  A kill during an append leaves an incomplete last line, which :meth:`ScanStore.tested`
-  drops (and removes from the file) before a resume appends again.
+  A kill during an append leaves an incomplete batch (and perhaps an incomplete line), which
+  :meth:`ScanStore.start` drops (and removes from the file) before a resume proposes that
+  batch again.
 * ``settings.json`` is written before the first simulator call; a resume whose settings
   differ in anything is refused with the differences named (the budget is not a setting:
   a resume may change it; each change is recorded in its ``budget_history``).
@@ -110,6 +111,15 @@ class ScanStore:
         tested = read_log(log)[0]
         if not len(tested):
             return None
+        last = tested["iteration"] == tested["iteration"].max()
+        full = now["n_initial"] if tested["iteration"].max() == 0 else now["batch_size"]
+        if last.sum() < full and len(tested) not in {h["budget"] for h in history}:
+            # a kill during the append of a batch left some complete lines of it: the batch
+            # was in flight; it is proposed again, identically, on resume
+            tested = tested.loc[~last].reset_index(drop=True)
+            lines = log.read_bytes().split(b"\n")
+            atomic_write(log, lambda p: p.write_bytes(b"\n".join(lines[: len(tested) + 1])
+                                                      + b"\n"))
         if (self.folder / HISTORY_LOG).is_file():
             _drop_partial_line(self.folder / HISTORY_LOG)
         logged = set(self.history().get("iteration", []))
