@@ -28,8 +28,10 @@ def describe(obj: Any) -> Any:
 
     A :class:`~likelihoods.Combination` is the list of its terms; a term is its class and
     options (:attr:`parameter_constraints`) with its observable or classifier; a surrogate is
-    its family, target and training record (``fit_info_``: data, seed, time, ...); any other
-    callable is its qualified name.
+    its family, target and training record (``fit_info_``: data, seed, time, ...). Anything
+    else that is not a number or a string (a plain function, a user's observable) has no
+    description that survives the process: None, "unknown", which :func:`check_resume` does
+    not compare.
     """
     if hasattr(obj, "terms"):
         return [describe(t) for t in obj.terms]
@@ -39,9 +41,9 @@ def describe(obj: Any) -> Any:
         keys = [*obj.parameter_constraints, "observable", "classifier"]
         return {"type": type(obj).__name__,
                 **{k: describe(getattr(obj, k)) for k in keys if hasattr(obj, k)}}
-    if callable(obj):
-        return getattr(obj, "__qualname__", repr(obj))
-    return obj
+    if obj is None or isinstance(obj, str | int | float | bool | list | dict):
+        return obj
+    return None
 
 
 def check_resume(
@@ -64,7 +66,8 @@ def check_resume(
     ------
     ValueError
         If the stored run differs in a key outside ``budget``; names each difference. Nothing
-        is written then.
+        is written then. A key that is None on either side (unknown, e.g. a likelihood given
+        as a plain function) is not compared.
     """
     file = Path(folder) / SETTINGS
     now = json.loads(json.dumps(settings, default=str))
@@ -74,7 +77,8 @@ def check_resume(
         history = stored.pop("budget_history", [])
         budget = set(budget)
         diff = [f"{k}: stored {stored.get(k)!r}, now {now.get(k)!r}"
-                for k in sorted({*stored, *now} - budget) if stored.get(k) != now.get(k)]
+                for k in sorted({*stored, *now} - budget)
+                if stored.get(k) != now.get(k) and None not in (stored.get(k), now.get(k))]
         if diff:
             raise ValueError(
                 f"{folder} holds a fit run with other settings ({'; '.join(diff)}); resuming "

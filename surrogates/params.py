@@ -58,6 +58,7 @@ class Interval:
     closed: str = "both"
 
     def accepts(self, value: Any) -> bool:
+        """Whether ``value`` is a number of the right kind inside the interval."""
         if isinstance(value, bool) or not isinstance(value, numbers.Real):
             return False
         v = float(value)
@@ -85,6 +86,7 @@ class Options:
     values: tuple[Any, ...]
 
     def accepts(self, value: Any) -> bool:
+        """Whether ``value`` equals one of :attr:`values` (of the same type)."""
         return any(value == v and type(value) is type(v) for v in self.values)
 
     def __str__(self) -> str:

@@ -120,12 +120,12 @@ def test_reweight_rejects_a_different_parameterisation(regressor):
 @pytest.mark.parametrize(
     ("config", "message"),
     [
-        ({"n_chains": 0}, r"'n_chains' .* must be an int in \[1, inf\)\. Got 0 instead"),
-        ({"thin": 1.5}, r"'thin' .* must be an int in \[1, inf\)\. Got 1.5"),
+        ({"n_chains": 0}, r"'n_chains' .* an int in the range \[1, inf\)\. Got 0 instead"),
+        ({"thin": 1.5}, r"'thin' .* an int in the range \[1, inf\)\. Got 1.5"),
         ({"prior": "laplace"}, r"'prior' .* \{'cauchy', 'gaussian'\}\. Got 'laplace'"),
-        ({"prior_scale": -1.0}, r"'prior_scale' .* in \(0, inf\) or None\. Got -1.0"),
+        ({"prior_scale": -1.0}, r"'prior_scale' .* \(0, inf\) or None\. Got -1.0"),
         ({"predictive": "both"}, "'predictive' .* must be one of"),
-        ({"target_accept": 1.0}, r"'target_accept' .* must be a float in \(0, 1\)\. Got 1.0"),
+        ({"target_accept": 1.0}, r"'target_accept' .* a float in the range \(0, 1\)\. Got 1.0"),
         ({"noise_sigma": 0.0}, "'noise_sigma' .* must be a float in"),
     ],
 )

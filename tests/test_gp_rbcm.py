@@ -146,8 +146,8 @@ def test_save_load_round_trip(config, target, tmp_path):
 
 def test_invalid_configuration_is_rejected():
     for kwargs, msg in (
-        ({"expert_size": 0}, r"'expert_size' .* must be an int in \[1, inf\)\. Got 0"),
-        ({"n_experts": 0}, r"'n_experts' .* must be an int in \[1, inf\) or None"),
+        ({"expert_size": 0}, r"'expert_size' .* an int in the range \[1, inf\)\. Got 0"),
+        ({"n_experts": 0}, r"'n_experts' .* an int in the range \[1, inf\) or None"),
         ({"aggregation": "moe"}, r"'aggregation' .* \{'rbcm', 'bcm', 'poe', 'gpoe'\}\. Got 'moe'"),
         ({"kernel": "rq"}, "'kernel' .* must be one of"),
         ({"precision": "half"}, "'precision' .* must be one of"),
