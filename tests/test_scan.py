@@ -204,7 +204,7 @@ def test_scan_checks_its_inputs():
         ActiveScan(hypersphere(2), [C], random_fraction=1.5)
     with pytest.raises(ValueError, match=r"'budget' .* an int in the range \[100, inf\)\. Got 50"):
         ActiveScan(hypersphere(2), [C]).run(50)
-    with pytest.raises(ValueError, match="sigma must be > 0"):
+    with pytest.raises(ValueError, match=r"'sigma' parameter of Constraint .* range \(0,"):
         Constraint("O", 2.0, 0.0)
 
 

@@ -64,8 +64,7 @@ SCHEMA: dict[str, Any] = {
     "output": str,
     "simulator": OneOf("name", SIMULATORS,
                        {"pmssm_surrogate": ("surrogates", "free", "benchmark")}),
-    "constraints": ListOf(Section({"observable": str, "value": Interval("real"),
-                                   "sigma": _POSITIVE, "n_sigma": _POSITIVE},
+    "constraints": ListOf(Section(Constraint.parameter_constraints,
                                   required=("observable", "value", "sigma")), min_length=1),
     "budget": Interval("int", 1),
     "scan": Section({k: v for k, v in ActiveScan.parameter_constraints.items()
