@@ -150,16 +150,23 @@ def load_config(path: str | Path, *, output: str | Path | None = None) -> FitCon
     Raises
     ------
     ValueError
-        Naming the offending key or term: unknown keys (with the closest allowed one),
-        unknown term types or samplers, references to undeclared surrogates, a surrogate of
-        the wrong kind for its slot (a classifier as a measured observable), wrong term
-        arguments. All of it is checked before any sampling starts.
+        Naming the offending key path (:data:`SCHEMA`): unknown keys (with the closest allowed
+        one), missing keys, values of a wrong type or range, unknown term types or samplers,
+        prior ranges outside the box, references to undeclared surrogates, a surrogate of the
+        wrong kind for its slot (a classifier as a measured observable). All of it is checked
+        before any sampling starts; everything but the slots before any surrogate is loaded.
     """
     path, cfg = read_yaml_config(path, "fit", SCHEMA, ("terms", "prior", "sampler"))
     base = path.parent
+    benchmark = {k: float(v) for k, v in (cfg.get("benchmark") or {}).items()}
+    try:
+        prior = Prior.around({**benchmark, **(cfg["prior"].get("fixed") or {})},
+                             cfg["prior"]["free"])
+    except ValueError as err:
+        raise ValueError(f"{path}: prior: {err}") from None
     surrogates = cfg.get("surrogates") or {}
     for i, spec in enumerate(cfg["terms"]):
-        cls, slot = TERMS[spec["type"]]
+        _, slot = TERMS[spec["type"]]
         if spec[slot] not in surrogates:
             raise ValueError(
                 f"{path}: terms[{i}].{slot}: {spec[slot]!r} is not one of the declared "
@@ -181,12 +188,6 @@ def load_config(path: str | Path, *, output: str | Path | None = None) -> FitCon
         spec[slot] = surrogates[ref]
         spec.setdefault("name", kind)
         terms.append(cls(**spec))
-    benchmark = {k: float(v) for k, v in (cfg.get("benchmark") or {}).items()}
-    try:
-        prior = Prior.around({**benchmark, **(cfg["prior"].get("fixed") or {})},
-                             cfg["prior"]["free"])
-    except ValueError as err:
-        raise ValueError(f"{path}: prior: {err}") from None
     sampler_cfg = dict(cfg["sampler"])
     name = sampler_cfg.pop("name")
     out = resolve_path(base, output if output is not None else cfg.get("output", "fit_output"))

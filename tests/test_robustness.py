@@ -270,6 +270,9 @@ def test_repeated_column_names_are_an_error(work, capsys):
          "The 'prior.free' parameter of"),
         (lambda c: c["benchmark"].update(M1="heavy"),
          "The 'benchmark.M1' parameter of"),
+        (lambda c: c["benchmark"].update(mh=125.0), "unknown key 'benchmark.mh'"),
+        (lambda c: c["prior"]["free"].update(M2=[-5000, -100]),
+         "prior: free parameter 'M2': range [-5000, -100] must satisfy -4000 <= low < high"),
         (lambda c: c["terms"][0].update(observable="validity"),
          "terms[0].observable: 'validity' is a 'validity' surrogate; a gaussian term needs "
          "a regression surrogate"),
