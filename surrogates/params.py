@@ -9,7 +9,7 @@ is checked before any work starts and every error names the key path, what was e
 the value given::
 
     The 'scan.n_initial' parameter of scan.yaml must be an int in the range [2, inf). Got 0 instead.
-    scan.yaml: unknown key 'prior.fixd'; did you mean 'fixed'? allowed: fixed, free
+    fit.yaml: unknown key 'prior.fixd'; did you mean 'fixed'? allowed: fixed, free
 
 A constraint is one of:
 
