@@ -547,3 +547,22 @@ def test_every_option_of_every_family_is_declared(model):
     from surrogates.registry import get_model_class, model_option_names
 
     assert set(get_model_class(model).parameter_constraints) == set(model_option_names(model))
+
+
+def test_ultranest_budget_options_may_change_on_resume_and_the_others_not(tmp_path):
+    from fits.resume import SETTINGS, check_resume
+    from fits.ultranest_fit import ULTRANEST_BUDGET
+
+    first = {"prior": {"free": {"M1": [0, 1]}}, "min_num_live_points": 400, "max_ncalls": 1000,
+             "dlogz": 0.5, "likelihood": None}
+    check_resume(tmp_path, first, ULTRANEST_BUDGET, resuming=False)
+    before = snapshot(tmp_path)
+    with pytest.raises(ValueError, match="min_num_live_points: stored 400, now 100"):
+        check_resume(tmp_path, {**first, "min_num_live_points": 100}, ULTRANEST_BUDGET, True)
+    assert snapshot(tmp_path) == before
+    check_resume(tmp_path, {**first, "max_ncalls": 5000, "likelihood": [{"type": "x"}]},
+                 ULTRANEST_BUDGET, True)  # an unknown (None) likelihood is not compared
+    stored = json.loads((tmp_path / SETTINGS).read_text())
+    assert stored["max_ncalls"] == 5000
+    assert stored["budget_history"][0]["changed"] == {"max_ncalls": {"stored": 1000,
+                                                                    "now": 5000}}
