@@ -33,12 +33,13 @@ from typing import Any
 
 import yaml
 
-from fits.emcee_fit import run_emcee
-from fits.priors import Prior
+from fits.emcee_fit import EMCEE_OPTIONS, run_emcee
+from fits.priors import SHAPES, Prior
 from fits.results import FitResult
-from fits.ultranest_fit import run_ultranest
+from fits.ultranest_fit import ULTRANEST_OPTIONS, run_ultranest
 from likelihoods import Combination, GaussianMeasurement, SignalRegion, Viability
-from surrogates.validation import check_keys
+from surrogates.params import Interval, ListOf, MappingOf, OneOf, Options, Section, validate
+from surrogates.space import PARAMETER_NAMES
 
 __all__ = ["FitConfig", "load_config", "run_config"]
 
@@ -46,14 +47,33 @@ TERMS = {"gaussian": (GaussianMeasurement, "observable"),
          "signal_region": (SignalRegion, "observable"),
          "viability": (Viability, "classifier")}
 SAMPLERS = {"emcee": run_emcee, "ultranest": run_ultranest}
-_KEYS = {"output", "surrogates", "benchmark", "prior", "terms", "sampler"}
 
 
-def _arguments(function: Any) -> set[str]:
-    """Keyword arguments a configuration may give ``function`` (a class: its constructor)."""
-    params = inspect.signature(function).parameters
-    return set(params) - {"self", "likelihood", "prior", "output_dir"}
+def _required(cls: type) -> tuple[str, ...]:
+    """Arguments of ``cls`` without a default, except ``self`` and ``name``."""
+    params = inspect.signature(cls).parameters.values()
+    return tuple(p.name for p in params if p.default is p.empty and p.name != "name")
 
+
+_VALUE = Interval("real")
+_FREE = [None, Options(SHAPES), ListOf(_VALUE, min_length=2),
+         Section({"low": _VALUE, "high": _VALUE, "shape": Options(SHAPES)})]
+#: The fit configuration file, declared as data (:mod:`surrogates.params`): every key, type,
+#: range, term and sampler option is checked before any surrogate is loaded.
+SCHEMA: dict[str, Any] = {
+    "output": str,
+    "surrogates": MappingOf(str),
+    "benchmark": MappingOf(_VALUE, keys=PARAMETER_NAMES),
+    "prior": Section({"free": MappingOf(_FREE, keys=PARAMETER_NAMES, min_length=1),
+                      "fixed": MappingOf(_VALUE, keys=PARAMETER_NAMES)}, required=("free",)),
+    "terms": ListOf(OneOf(
+        "type",
+        {kind: {**cls.parameter_constraints, slot: str} for kind, (cls, slot) in TERMS.items()},
+        {kind: _required(cls) for kind, (cls, _) in TERMS.items()},
+    ), min_length=1),
+    "sampler": OneOf("name", {"emcee": {k: v for k, v in EMCEE_OPTIONS.items() if k != "initial"},
+                              "ultranest": ULTRANEST_OPTIONS}),
+}
 
 
 @dataclass
@@ -92,9 +112,9 @@ def load_surrogate(base: Path, value: Any) -> Any:
 
 
 def read_yaml_config(
-    path: str | Path, what: str, allowed: set[str], required: tuple[str, ...]
+    path: str | Path, what: str, schema: dict[str, Any], required: tuple[str, ...]
 ) -> tuple[Path, dict[str, Any]]:
-    """Read a YAML configuration, checking its top-level keys.
+    """Read a YAML configuration and check it against ``schema`` (:mod:`surrogates.params`).
 
     Returns
     -------
@@ -104,7 +124,8 @@ def read_yaml_config(
     Raises
     ------
     ValueError
-        If the file is missing, has keys outside ``allowed`` or lacks one of ``required``.
+        If the file is missing or not YAML, has unknown keys, values of a wrong type or range,
+        or lacks one of ``required``; names the key path.
     """
     path = Path(path)
     if not path.is_file():
@@ -113,7 +134,7 @@ def read_yaml_config(
         cfg = yaml.safe_load(path.read_text()) or {}
     except (yaml.YAMLError, UnicodeDecodeError) as err:
         raise ValueError(f"{path} is not valid YAML: {' '.join(str(err).split())}") from None
-    return path, check_keys(cfg, allowed, str(path), required=required)
+    return path, validate(cfg, schema, str(path), required=required)
 
 
 def load_config(path: str | Path, *, output: str | Path | None = None) -> FitConfig:
@@ -129,55 +150,46 @@ def load_config(path: str | Path, *, output: str | Path | None = None) -> FitCon
     Raises
     ------
     ValueError
-        Naming the offending key or term: unknown keys (with the closest allowed one),
-        unknown term types or samplers, references to undeclared surrogates, a surrogate of
-        the wrong kind for its slot (a classifier as a measured observable), wrong term
-        arguments. All of it is checked before any sampling starts.
+        Naming the offending key path (:data:`SCHEMA`): unknown keys (with the closest allowed
+        one), missing keys, values of a wrong type or range, unknown term types or samplers,
+        prior ranges outside the box, references to undeclared surrogates, a surrogate of the
+        wrong kind for its slot (a classifier as a measured observable). All of it is checked
+        before any sampling starts; everything but the slots before any surrogate is loaded.
     """
-    path, cfg = read_yaml_config(path, "fit", _KEYS, ("terms", "prior", "sampler"))
+    path, cfg = read_yaml_config(path, "fit", SCHEMA, ("terms", "prior", "sampler"))
     base = path.parent
-    surrogates = {name: load_surrogate(base, folder)
-                  for name, folder in (cfg.get("surrogates") or {}).items()}
+    benchmark = {k: float(v) for k, v in (cfg.get("benchmark") or {}).items()}
+    try:
+        prior = Prior.around({**benchmark, **(cfg["prior"].get("fixed") or {})},
+                             cfg["prior"]["free"])
+    except ValueError as err:
+        raise ValueError(f"{path}: prior: {err}") from None
+    surrogates = cfg.get("surrogates") or {}
+    for i, spec in enumerate(cfg["terms"]):
+        _, slot = TERMS[spec["type"]]
+        if spec[slot] not in surrogates:
+            raise ValueError(
+                f"{path}: terms[{i}].{slot}: {spec[slot]!r} is not one of the declared "
+                f"surrogates {sorted(surrogates)}"
+            )
+    surrogates = {name: load_surrogate(base, folder) for name, folder in surrogates.items()}
     terms = []
     for i, spec in enumerate(cfg["terms"]):
         spec = dict(spec)
-        kind = spec.pop("type", None)
-        if kind not in TERMS:
-            raise ValueError(
-                f"{path}: term #{i}: type must be one of {sorted(TERMS)}; got {kind!r}"
-            )
+        kind = spec.pop("type")
         cls, slot = TERMS[kind]
-        where = f"{path}: term #{i} ({spec.get('name', kind)})"
-        check_keys(spec, _arguments(cls), where, required=(slot,))
-        ref = spec.get(slot)
-        if ref not in surrogates:
-            raise ValueError(
-                f"{path}: term #{i} ({spec.get('name', kind)}): {slot} {ref!r} is not one of the "
-                f"declared surrogates {sorted(surrogates)}"
-            )
+        ref = spec[slot]
         if surrogates[ref].target.is_classifier != (slot == "classifier"):
             raise ValueError(
-                f"{where}: {slot} {ref!r} is a {surrogates[ref].target.name!r} surrogate; a "
-                f"{kind} term needs "
+                f"{path}: terms[{i}].{slot}: {ref!r} is a {surrogates[ref].target.name!r} "
+                f"surrogate; a {kind} term needs "
                 + ("a validity classifier" if slot == "classifier" else "a regression surrogate")
             )
         spec[slot] = surrogates[ref]
         spec.setdefault("name", kind)
-        try:
-            terms.append(cls(**spec))
-        except TypeError as err:
-            raise ValueError(f"{path}: term #{i} ({spec['name']}): {err}") from None
-    benchmark = {k: float(v) for k, v in (cfg.get("benchmark") or {}).items()}
-    prior_cfg = check_keys(cfg["prior"], {"free", "fixed"}, f"{path}: prior")
-    free = prior_cfg.get("free")
-    if not free:
-        raise ValueError(f"{path}: prior.free must name at least one parameter")
-    prior = Prior.around({**benchmark, **(prior_cfg.get("fixed") or {})}, free)
-    sampler_cfg = dict(cfg["sampler"]) if isinstance(cfg["sampler"], dict) else {}
-    name = sampler_cfg.pop("name", None)
-    if name not in SAMPLERS:
-        raise ValueError(f"{path}: sampler.name must be one of {sorted(SAMPLERS)}; got {name!r}")
-    check_keys(sampler_cfg, _arguments(SAMPLERS[name]), f"{path}: sampler {name}")
+        terms.append(cls(**spec))
+    sampler_cfg = dict(cfg["sampler"])
+    name = sampler_cfg.pop("name")
     out = resolve_path(base, output if output is not None else cfg.get("output", "fit_output"))
     return FitConfig(Combination(terms), prior, name, sampler_cfg, out, benchmark)
 

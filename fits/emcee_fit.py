@@ -29,7 +29,9 @@ import pandas as pd
 from fits.priors import Prior
 from fits.problem import FitProblem
 from fits.results import FitResult
+from fits.resume import check_resume, describe
 from surrogates.io import write_text
+from surrogates.params import Interval, ListOf, validate
 
 __all__ = ["run_emcee"]
 
@@ -37,6 +39,16 @@ _TAU_FACTOR = 50  # emcee's get_autocorr_time(tol=50)
 _TAU_RTOL = 0.01  # emcee docs, "Saving & monitoring progress"
 _BACKEND = "emcee.h5"
 _LEDGER = "emcee_progress.json"
+_COUNT = Interval("int", 1)
+#: What each option of :func:`run_emcee` accepts (:mod:`surrogates.params`).
+EMCEE_OPTIONS: dict[str, Any] = {
+    "n_walkers": [Interval("int", 2), None], "n_steps": _COUNT, "initial": [ListOf(
+        ListOf(Interval("real"))), np.ndarray, None], "resume": bool,
+    "stop_when_converged": bool, "check_every": _COUNT, "thin_by": _COUNT,
+    "seed": Interval("int", 0), "progress": bool,
+}
+#: Options that only stop a run sooner or later: a resume may change them (recorded).
+EMCEE_BUDGET = ("n_steps", "stop_when_converged", "check_every", "progress", "resume")
 
 
 def _initial_walkers(problem: FitProblem, n_walkers: int, seed: int) -> np.ndarray:
@@ -104,22 +116,22 @@ def run_emcee(
         ``info`` holds ``tau``, ``converged``, ``iterations``, ``burn``, ``thin`` and
         ``acceptance_fraction``.
     """
+    options = {k: v for k, v in locals().items() if k in EMCEE_OPTIONS}
+    validate(options, EMCEE_OPTIONS, "run_emcee")
     problem = FitProblem(likelihood, prior)
     problem.probe(seed=seed)
     ndim = prior.ndim
     n_walkers = max(32, 4 * ndim) if n_walkers is None else int(n_walkers)
     if n_walkers < 2 * ndim:
         raise ValueError(f"n_walkers must be >= 2 * ndim = {2 * ndim}; got {n_walkers}")
-    if min(n_steps, check_every, thin_by) < 1:
-        raise ValueError(
-            "n_steps, check_every and thin_by must be >= 1; got "
-            f"{n_steps}, {check_every}, {thin_by}"
-        )
     out = Path(output_dir)
     out.mkdir(parents=True, exist_ok=True)
     backend = emcee.backends.HDFBackend(str(out / _BACKEND), name="mcmc")
     ledger_file = out / _LEDGER
     resuming = resume and (out / _BACKEND).is_file() and backend.iteration > 0
+    settings = {"prior": prior.to_dict(), "likelihood": describe(likelihood),
+                **{k: v for k, v in options.items() if k != "initial"}, "n_walkers": n_walkers}
+    check_resume(out, settings, EMCEE_BUDGET, resuming)
     if resuming:
         shape = tuple(int(v) for v in backend.shape)
         if shape != (n_walkers, ndim):

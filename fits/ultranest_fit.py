@@ -25,12 +25,24 @@ import pandas as pd
 from fits.priors import Prior
 from fits.problem import FitProblem
 from fits.results import FitResult
+from fits.resume import check_resume, describe
 from surrogates.io import write_text
+from surrogates.params import Interval, validate
 
 __all__ = ["run_ultranest"]
 
 _IMPOSSIBLE = -1e100  # UltraNest's advice for a zero likelihood
 _LEDGER = "ultranest_progress.json"
+_COUNT = Interval("int", 1)
+#: What each option of :func:`run_ultranest` accepts (:mod:`surrogates.params`).
+ULTRANEST_OPTIONS: dict[str, Any] = {
+    "min_num_live_points": _COUNT, "dlogz": Interval("real", 0, closed="neither"),
+    "frac_remain": Interval("real", 0, 1, closed="neither"), "max_ncalls": [_COUNT, None],
+    "ndraw_min": _COUNT, "ndraw_max": _COUNT, "resume": bool, "seed": Interval("int", 0),
+    "progress": bool,
+}
+#: Options that only stop a run sooner or later: a resume may change them (recorded).
+ULTRANEST_BUDGET = ("dlogz", "frac_remain", "max_ncalls", "progress", "resume")
 
 
 def run_ultranest(
@@ -89,7 +101,9 @@ def run_ultranest(
     """
     import ultranest
 
-    if not 1 <= int(ndraw_min) <= int(ndraw_max):
+    options = {k: v for k, v in locals().items() if k in ULTRANEST_OPTIONS}
+    validate(options, ULTRANEST_OPTIONS, "run_ultranest")
+    if not ndraw_min <= ndraw_max:
         raise ValueError(
             f"ndraw_min and ndraw_max must satisfy 1 <= ndraw_min <= ndraw_max; got "
             f"{ndraw_min}, {ndraw_max}"
@@ -98,6 +112,8 @@ def run_ultranest(
     problem.probe(seed=seed)
     out = Path(output_dir)
     out.mkdir(parents=True, exist_ok=True)
+    check_resume(out, {"prior": prior.to_dict(), "likelihood": describe(likelihood), **options},
+                 ULTRANEST_BUDGET, resume and (out / "results" / "points.hdf5").is_file())
     ledger_file = out / _LEDGER
     ledger = json.loads(ledger_file.read_text()) if resume and ledger_file.is_file() else {}
     if ledger.get("parameter_names", prior.names) != prior.names:

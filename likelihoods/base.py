@@ -30,11 +30,12 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
+from surrogates.params import Configurable, Options
 from surrogates.validation import check_features
 
 __all__ = [
@@ -42,20 +43,11 @@ __all__ = [
     "SUPPORT_POLICIES",
     "Term",
     "TermOutput",
-    "check_choice",
     "check_observable",
-    "check_positive",
 ]
 
 OUTSIDE_POLICIES = ("reject", "flag")
 SUPPORT_POLICIES = ("mixture", "ignore")
-
-
-def check_choice(name: str, value: Any, choices: tuple[str, ...]) -> str:
-    """Return ``value`` if it is one of ``choices``, else raise a ``ValueError`` naming both."""
-    if value not in choices:
-        raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}; got {value!r}")
-    return value
 
 
 def check_observable(term: str, role: str, observable: Any) -> Any:
@@ -63,15 +55,6 @@ def check_observable(term: str, role: str, observable: Any) -> Any:
     if not hasattr(observable, "predict"):
         raise ValueError(f"term {term!r}: the {role} must have a predict(X) method")
     return observable
-
-
-def check_positive(name: str, value: Any, *, allow_zero: bool = False) -> float:
-    """Return ``value`` as a float if it is finite and > 0 (>= 0 with ``allow_zero``)."""
-    v = float(value)
-    if not np.isfinite(v) or v < 0 or (v == 0 and not allow_zero):
-        bound = ">= 0" if allow_zero else "> 0"
-        raise ValueError(f"{name} must be a finite number {bound}; got {value!r}")
-    return v
 
 
 @dataclass
@@ -93,7 +76,7 @@ class TermOutput:
     columns: dict[str, np.ndarray] = field(default_factory=dict)
 
 
-class Term(ABC):
+class Term(Configurable, ABC):
     """Base class of likelihood terms.
 
     Parameters
@@ -104,11 +87,18 @@ class Term(ABC):
         Policy for points outside the predictor's training domain (see the module docstring).
     """
 
+    #: What each option accepts (:mod:`surrogates.params`); a term extends it with its own
+    #: and calls ``self._check_arguments(locals())`` first thing in ``__init__``.
+    parameter_constraints: ClassVar[dict[str, Any]] = {
+        "name": str, "outside": Options(OUTSIDE_POLICIES),
+    }
+
     def __init__(self, name: str, *, outside: str = "reject") -> None:
-        if not isinstance(name, str) or not name or "." in name:
+        self._check_arguments(locals())
+        if not name or "." in name:
             raise ValueError(f"a term name must be a non-empty string without '.'; got {name!r}")
         self.name = name
-        self.outside = check_choice("outside", outside, OUTSIDE_POLICIES)
+        self.outside = outside
 
     @abstractmethod
     def _evaluate(self, X: np.ndarray) -> TermOutput:

@@ -42,20 +42,14 @@ is the mixture :math:`p_d\, L(s(x)) + (1 - p_d)\, L(0)` (:mod:`likelihoods.base`
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from scipy.special import logsumexp, xlogy
 
-from likelihoods.base import (
-    SUPPORT_POLICIES,
-    Term,
-    TermOutput,
-    check_choice,
-    check_observable,
-    check_positive,
-)
+from likelihoods.base import SUPPORT_POLICIES, Term, TermOutput, check_observable
 from likelihoods.observable import ObservablePrediction, predict_observable
+from surrogates.params import Interval, Options
 
 __all__ = [
     "SignalRegion",
@@ -211,6 +205,21 @@ class SignalRegion(Term):
         Gauss–Hermite nodes per nuisance for ``nuisance="marginalise"``.
     """
 
+    parameter_constraints: ClassVar[dict[str, Any]] = {
+        **Term.parameter_constraints,
+        "n_observed": Interval("int", 0),
+        "background": Interval("real", 0, closed="neither"),
+        "background_error": Interval("real", 0),
+        "luminosity": Interval("real", 0, closed="neither"),
+        "efficiency": Interval("real", 0, 1, closed="right"),
+        "signal_rel_error": Interval("real", 0),
+        "nuisance": Options(("profile", "marginalise")),
+        "test_statistic": Options(("two_sided", "upper_limit")),
+        "uncertainty": Options(("nuisance", "none")),
+        "support": Options(SUPPORT_POLICIES),
+        "n_nodes": Interval("int", 2),
+    }
+
     def __init__(
         self,
         name: str,
@@ -229,32 +238,21 @@ class SignalRegion(Term):
         support: str = "mixture",
         n_nodes: int = 24,
     ) -> None:
+        self._check_arguments(locals())
         super().__init__(name, outside=outside)
         self.observable = check_observable(name, "observable", observable)
-        if int(n_observed) != n_observed or n_observed < 0:
-            raise ValueError(f"n_observed must be an integer >= 0; got {n_observed!r}")
         self.n_observed = int(n_observed)
-        self.background = check_positive("background", background)
-        self.background_error = check_positive(
-            "background_error", background_error, allow_zero=True
-        )
-        self.luminosity = check_positive("luminosity", luminosity)
-        self.efficiency = check_positive("efficiency", efficiency)
-        if self.efficiency > 1:
-            raise ValueError(f"efficiency must be in (0, 1]; got {efficiency!r}")
-        self.signal_rel_error = check_positive(
-            "signal_rel_error", signal_rel_error, allow_zero=True
-        )
-        self.nuisance = check_choice("nuisance", nuisance, ("profile", "marginalise"))
-        self.test_statistic = check_choice(
-            "test_statistic", test_statistic, ("two_sided", "upper_limit")
-        )
+        self.background = float(background)
+        self.background_error = float(background_error)
+        self.luminosity = float(luminosity)
+        self.efficiency = float(efficiency)
+        self.signal_rel_error = float(signal_rel_error)
+        self.nuisance = nuisance
+        self.test_statistic = test_statistic
         if self.nuisance == "marginalise" and self.test_statistic != "two_sided":
             raise ValueError("test_statistic='upper_limit' needs nuisance='profile'")
-        self.uncertainty = check_choice("uncertainty", uncertainty, ("nuisance", "none"))
-        self.support = check_choice("support", support, SUPPORT_POLICIES)
-        if int(n_nodes) < 2:
-            raise ValueError(f"n_nodes must be an integer >= 2; got {n_nodes!r}")
+        self.uncertainty = uncertainty
+        self.support = support
         self.n_nodes = int(n_nodes)
         self._k_b = float(log_width(self.background_error / self.background))
         self._saturated = saturated_log_likelihood(self.n_observed, self.background, self._k_b)

@@ -31,20 +31,14 @@ the ATLAS+CMS Run-1 combination (arXiv:1503.07589) with a theory error for the s
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from scipy.special import logsumexp
 
-from likelihoods.base import (
-    SUPPORT_POLICIES,
-    Term,
-    TermOutput,
-    check_choice,
-    check_observable,
-    check_positive,
-)
+from likelihoods.base import SUPPORT_POLICIES, Term, TermOutput, check_observable
 from likelihoods.observable import predict_observable
+from surrogates.params import Interval, Options
 
 __all__ = ["GaussianMeasurement"]
 
@@ -80,6 +74,15 @@ class GaussianMeasurement(Term):
         when it has one) multiplies the likelihood.
     """
 
+    parameter_constraints: ClassVar[dict[str, Any]] = {
+        **Term.parameter_constraints,
+        "value": Interval("real"),
+        "exp_error": Interval("real", 0, closed="neither"),
+        "theory_error": Interval("real", 0),
+        "uncertainty": Options(UNCERTAINTY_MODES),
+        "support": Options(SUPPORT_POLICIES),
+    }
+
     def __init__(
         self,
         name: str,
@@ -92,15 +95,14 @@ class GaussianMeasurement(Term):
         outside: str = "reject",
         support: str = "mixture",
     ) -> None:
+        self._check_arguments(locals())
         super().__init__(name, outside=outside)
         self.observable = check_observable(name, "observable", observable)
         self.value = float(value)
-        if not np.isfinite(self.value):
-            raise ValueError(f"term {name!r}: value must be finite; got {value!r}")
-        self.exp_error = check_positive("exp_error", exp_error)
-        self.theory_error = check_positive("theory_error", theory_error, allow_zero=True)
-        self.uncertainty = check_choice("uncertainty", uncertainty, UNCERTAINTY_MODES)
-        self.support = check_choice("support", support, SUPPORT_POLICIES)
+        self.exp_error = float(exp_error)
+        self.theory_error = float(theory_error)
+        self.uncertainty = uncertainty
+        self.support = support
 
     @classmethod
     def higgs_mass(

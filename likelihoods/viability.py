@@ -14,12 +14,13 @@ valid spectrum, with a spread :math:`\sigma_p(x)` over its members. Two uses, se
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
-from likelihoods.base import Term, TermOutput, check_choice, check_observable, check_positive
+from likelihoods.base import Term, TermOutput, check_observable
 from likelihoods.observable import predict_observable
+from surrogates.params import Interval, Options
 
 __all__ = ["Viability"]
 
@@ -42,6 +43,13 @@ class Viability(Term):
     outside : {"reject", "flag"}
     """
 
+    parameter_constraints: ClassVar[dict[str, Any]] = {
+        **Term.parameter_constraints,
+        "mode": Options(("multiply", "cut")),
+        "threshold": Interval("real", 0, 1, closed="neither"),
+        "n_std": Interval("real", 0),
+    }
+
     def __init__(
         self,
         name: str,
@@ -52,13 +60,12 @@ class Viability(Term):
         n_std: float = 0.0,
         outside: str = "reject",
     ) -> None:
+        self._check_arguments(locals())
         super().__init__(name, outside=outside)
         self.classifier = check_observable(name, "classifier", classifier)
-        self.mode = check_choice("mode", mode, ("multiply", "cut"))
+        self.mode = mode
         self.threshold = float(threshold)
-        if not 0 < self.threshold < 1:
-            raise ValueError(f"threshold must be in (0, 1); got {threshold!r}")
-        self.n_std = check_positive("n_std", n_std, allow_zero=True)
+        self.n_std = float(n_std)
 
     def _evaluate(self, X: np.ndarray) -> TermOutput:
         pred = predict_observable(self.classifier, X, self.name)

@@ -36,8 +36,14 @@ from surrogates.calibration import RECALIBRATIONS, LocalScale
 from surrogates.data.loaders import Split, split_dataset
 from surrogates.device import resolve_device
 from surrogates.distance import NearestNeighbourDistance
-from surrogates.features import check_feature_map, feature_names, transform_features
+from surrogates.features import (
+    FEATURE_MAPS,
+    check_feature_map,
+    feature_names,
+    transform_features,
+)
 from surrogates.io import atomic_folder, sha256_file
+from surrogates.params import Configurable, Options
 from surrogates.space import PMSSM19, ParameterSpace
 from surrogates.targets import TARGETS, Target, get_target
 from surrogates.transforms import InputScaler, TargetTransform
@@ -122,7 +128,7 @@ class GaussianOutput:
     std: torch.Tensor
 
 
-class Surrogate(ABC):
+class Surrogate(Configurable, ABC):
     """Base class of all surrogates.
 
     Subclasses take their configuration as keyword arguments of ``__init__`` and store each
@@ -162,6 +168,13 @@ class Surrogate(ABC):
     budgets: ClassVar[dict[str, dict[str, Any]]] = {}
     #: Points per chunk in :meth:`predict`.
     predict_chunk_size: ClassVar[int] = 65536
+    #: What each option accepts (:mod:`surrogates.params`); a family extends it with its own.
+    #: Families call ``self._check_arguments(locals())`` first thing in ``__init__``.
+    parameter_constraints: ClassVar[dict[str, Any]] = {
+        "features": Options(tuple(FEATURE_MAPS)),
+        "recalibration": Options(RECALIBRATIONS),
+        "baseline": [str, None],
+    }
 
     def __init__(
         self,
@@ -174,14 +187,11 @@ class Surrogate(ABC):
         seed: int = 0,
         device: str | None = None,
     ) -> None:
+        self._check_arguments(locals())
         self.target = get_target(target)
         self.space = PMSSM19 if space is None else space
         check_feature_map(features, self.space)
         self.features = features
-        if recalibration not in RECALIBRATIONS:
-            raise ValueError(
-                f"recalibration must be one of {', '.join(RECALIBRATIONS)}; got {recalibration!r}"
-            )
         if recalibration != "none" and self.target.is_classifier:
             raise ValueError(
                 f"recalibration={recalibration!r} is for regression targets, not the classifier "

@@ -21,9 +21,8 @@ from surrogates.data import features, labels, load_dataset, split_dataset, split
 from surrogates.data.loaders import PACKAGED_DATA, read_table
 from surrogates.io import atomic_write, check_output, write_text
 from surrogates.mlp import MLPEnsemble
-from surrogates.registry import MODELS, get_model_class, model_option_names
+from surrogates.registry import MODELS, get_model_class
 from surrogates.targets import TARGETS
-from surrogates.validation import check_keys
 
 __all__ = ["main", "build_parser", "evaluate_model", "fit_extras", "train_model"]
 
@@ -80,7 +79,7 @@ def train_model(
     """
     cls = get_model_class(model)
     options = {**cls.budget_config(budget, target), **(config or {})}
-    check_keys(options, model_option_names(model), f"options of model {model!r}")
+    cls.check_options(options, f"model {model!r} (--budget {budget}, --config)")
     surrogate = cls(target, seed=seed, device=device, **options)
     table = load_dataset(target, data)
     split = split_dataset(table, seed=seed)

@@ -18,10 +18,10 @@ import torch
 from tqdm.auto import tqdm
 
 from surrogates.base import MemberOutput, Surrogate
-from surrogates.nn import BatchedMLP
+from surrogates.nn import ACTIVATIONS, BatchedMLP
+from surrogates.params import Interval, ListOf, Options
 from surrogates.space import ParameterSpace
 from surrogates.targets import Target
-from surrogates.validation import check_integers
 
 __all__ = ["MLPEnsemble"]
 
@@ -84,6 +84,18 @@ class MLPEnsemble(Surrogate):
                     "epochs": 15, "batch_size": 256, "lr": 2e-3, "patience": 5,
                     "features": "pmssm19_physics"},
     }
+    parameter_constraints: ClassVar[dict[str, Any]] = {
+        **Surrogate.parameter_constraints,
+        "hidden": ListOf(Interval("int", 1)),
+        "activation": Options(tuple(ACTIVATIONS)),
+        "n_members": Interval("int", 1),
+        "epochs": Interval("int", 1),
+        "batch_size": Interval("int", 1),
+        "lr": Interval("real", 0, closed="neither"),
+        "weight_decay": Interval("real", 0),
+        "patience": Interval("int", 1),
+        "warm_start": bool,
+    }
 
     def __init__(
         self,
@@ -105,19 +117,11 @@ class MLPEnsemble(Surrogate):
         seed: int = 0,
         device: str | None = None,
     ) -> None:
+        self._check_arguments(locals())
         super().__init__(
             target, space=space, features=features, recalibration=recalibration,
             baseline=baseline, seed=seed, device=device,
         )
-        check_integers(
-            ("n_members", n_members, 1),
-            ("epochs", epochs, 1),
-            ("batch_size", batch_size, 1),
-            ("patience", patience, 1),
-            *((f"hidden[{i}]", h, 1) for i, h in enumerate(hidden)),
-        )
-        if not lr > 0:
-            raise ValueError(f"lr must be > 0; got {lr!r}")
         self.hidden = tuple(int(h) for h in hidden)
         self.activation = activation
         self.n_members = int(n_members)

@@ -7,7 +7,6 @@ range and the value found.
 
 from __future__ import annotations
 
-import numbers
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,8 +18,6 @@ from surrogates.targets import Target
 
 __all__ = [
     "check_features",
-    "check_integers",
-    "check_keys",
     "check_target",
     "Domain",
     "OutsideDomainError",
@@ -86,70 +83,6 @@ def check_features(X: Any, name: str = "X", space: ParameterSpace = PMSSM19) -> 
             f"or inf (first at row {rows[0]})"
         )
     return arr
-
-
-def check_integers(*options: tuple[str, Any, int], allow_none: bool = False) -> None:
-    """Check configuration options ``(name, value, low)``: each must be an integer >= ``low``.
-
-    ``2.0`` passes, ``2.5`` does not; with ``allow_none``, ``None`` (an option left unset)
-    passes too.
-
-    Raises
-    ------
-    ValueError
-        Naming the first offending option, its bound and its value.
-    """
-    for name, value, low in options:
-        if value is None and allow_none:
-            continue
-        if not isinstance(value, numbers.Real) or int(value) != value or value < low:
-            what = "None or an integer" if allow_none else "an integer"
-            raise ValueError(f"{name} must be {what} >= {low}; got {value!r}")
-
-
-def check_keys(
-    given: Any, allowed: Any, where: str, *, required: tuple[str, ...] = ()
-) -> dict[str, Any]:
-    """Check that the mapping ``given`` uses only the keys ``allowed`` and has ``required``.
-
-    Parameters
-    ----------
-    given : mapping
-        A configuration section.
-    allowed : iterable of str
-        Its allowed keys.
-    where : str
-        Where the section is, for messages (``"fit.yaml: prior"``).
-    required : tuple of str
-        Keys that must be present.
-
-    Returns
-    -------
-    dict
-        ``given`` as a dict.
-
-    Raises
-    ------
-    ValueError
-        If ``given`` is not a mapping, or names an unknown key (with the closest allowed key
-        as a suggestion) or lacks a required one.
-    """
-    import difflib
-
-    if not isinstance(given, dict):
-        raise ValueError(f"{where} must be a mapping of keys to values; got {given!r}")
-    allowed = sorted(allowed)
-    for key in given:
-        if key not in allowed:
-            close = difflib.get_close_matches(str(key), allowed, n=1)
-            hint = f"did you mean {close[0]!r}? " if close else ""
-            raise ValueError(
-                f"{where}: unknown key {key!r}; {hint}allowed: {', '.join(allowed)}"
-            )
-    missing = [k for k in required if k not in given]
-    if missing:
-        raise ValueError(f"{where}: missing key(s) {', '.join(missing)}")
-    return dict(given)
 
 
 def check_target(y: Any, target: Target, n_points: int, name: str = "y") -> np.ndarray:

@@ -52,7 +52,7 @@ def test_feature_map_needs_its_parameters():
     box = ParameterSpace.box([0, 0], [1, 1])
     with pytest.raises(ValueError, match="needs the parameter"):
         MLPEnsemble("higgs_mass", space=box, features="pmssm19_physics")
-    with pytest.raises(ValueError, match="features must be one of"):
+    with pytest.raises(ValueError, match="'features' parameter of MLPEnsemble must be one of"):
         MLPEnsemble("higgs_mass", features="physics")
 
 

@@ -99,9 +99,9 @@ def test_shapes_dataframe_input_and_boundary_errors(stub):
     assert term.log_likelihood(sample_uniform(1, rng=2)).shape == (1,)
     with pytest.raises(ValueError, match=r"shape \(3, 18\)"):
         term.log_likelihood(np.zeros((3, 18)))
-    with pytest.raises(ValueError, match="exp_error must be a finite number > 0; got -1"):
+    with pytest.raises(ValueError, match=r"'exp_error' .* range \(0, inf\)\. Got -1"):
         GaussianMeasurement("mh", stub, 125.0, -1)
-    with pytest.raises(ValueError, match="uncertainty must be one of"):
+    with pytest.raises(ValueError, match="'uncertainty' .* must be one of"):
         GaussianMeasurement("mh", stub, 125.0, 1.0, uncertainty="bogus")
 
 
@@ -229,9 +229,9 @@ def test_gaussian_predictive_log_width():
 
 def test_signal_region_argument_errors():
     obs = FunctionObservable(lambda X: X[:, 0])
-    with pytest.raises(ValueError, match="n_observed must be an integer >= 0; got 2.5"):
+    with pytest.raises(ValueError, match=r"'n_observed' .* range \[0, inf\)\. Got 2.5"):
         SignalRegion("sr", obs, 2.5, 1.0, 0.1, luminosity=1.0, efficiency=0.5)
-    with pytest.raises(ValueError, match=r"efficiency must be in \(0, 1\]; got 1.5"):
+    with pytest.raises(ValueError, match=r"'efficiency' .* range \(0, 1\]\. Got 1.5"):
         SignalRegion("sr", obs, 2, 1.0, 0.1, luminosity=1.0, efficiency=1.5)
     with pytest.raises(ValueError, match="upper_limit.*profile"):
         SignalRegion("sr", obs, 2, 1.0, 0.1, luminosity=1.0, efficiency=0.5,

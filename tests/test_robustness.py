@@ -205,8 +205,12 @@ def test_models_saved_before_digests_still_load(work):
     ("config", "message"),
     [
         ('{"epochz": 3}', "unknown key 'epochz'; did you mean 'epochs'?"),
-        ('{"hidden": [0]}', "hidden[0] must be an integer >= 1; got 0"),
-        ('{"lr": "fast"}', "TypeError"),
+        ('{"hidden": [0]}', "The 'hidden[0]' parameter of model 'mlp' (--budget tiny, --config) "
+                            "must be an int in the range [1, inf). Got 0 instead."),
+        ('{"lr": "fast"}', "The 'lr' parameter of model 'mlp' (--budget tiny, --config) must be "
+                           "a float in the range (0, inf). Got 'fast' instead."),
+        ('{"warm_start": 1}', "The 'warm_start' parameter of model 'mlp' (--budget tiny, "
+                              "--config) must be a bool. Got 1 instead."),
         ("{epochs: 3", "neither an existing file nor inline JSON"),
         ("[1, 2]", "--config must be a mapping"),
     ],
@@ -259,14 +263,35 @@ def test_repeated_column_names_are_an_error(work, capsys):
     ("change", "message"),
     [
         (lambda c: c["prior"].update(fixd={"M1": 1.0}),
-         "prior: unknown key 'fixd'; did you mean 'fixed'?"),
+         "unknown key 'prior.fixd'; did you mean 'fixed'?"),
+        (lambda c: c["prior"]["free"].update(M11=[100, 200]),
+         "unknown key 'prior.free.M11'; did you mean 'M1'?"),
+        (lambda c: c["prior"].update(free={}),
+         "The 'prior.free' parameter of"),
+        (lambda c: c["benchmark"].update(M1="heavy"),
+         "The 'benchmark.M1' parameter of"),
+        (lambda c: c["benchmark"].update(mh=125.0), "unknown key 'benchmark.mh'"),
+        (lambda c: c["prior"]["free"].update(M2=[-5000, -100]),
+         "prior: free parameter 'M2': range [-5000, -100] must satisfy -4000 <= low < high"),
         (lambda c: c["terms"][0].update(observable="validity"),
-         "term #0 (mh): observable 'validity' is a 'validity' surrogate; a gaussian term needs "
+         "terms[0].observable: 'validity' is a 'validity' surrogate; a gaussian term needs "
          "a regression surrogate"),
         (lambda c: c["terms"][2].update(classifier="higgs_mass"),
          "needs a validity classifier"),
-        (lambda c: c["terms"][0].update(exp_eror=0.3), "did you mean 'exp_error'?"),
-        (lambda c: c["sampler"].update(n_walker=8), "sampler emcee: unknown key 'n_walker'"),
+        (lambda c: c["terms"][0].update(exp_eror=0.3),
+         "unknown key 'terms[0].exp_eror'; did you mean 'exp_error'?"),
+        (lambda c: c["terms"][0].update(exp_error="0.3 GeV"),
+         "must be a float in the range (0, inf). Got '0.3 GeV' instead."),
+        (lambda c: c["terms"][1].update(efficiency=2),
+         "The 'terms[1].efficiency' parameter of"),
+        (lambda c: c["terms"][0].update(type="gauss"),
+         "The 'terms[0].type' parameter of"),
+        (lambda c: c["terms"][0].pop("value"), "missing key(s) terms[0].value"),
+        (lambda c: c["sampler"].update(n_walker=8),
+         "unknown key 'sampler.n_walker'; did you mean 'n_walkers'?"),
+        (lambda c: c["sampler"].update(n_steps=0),
+         "The 'sampler.n_steps' parameter of"),
+        (lambda c: c["sampler"].update(name="dynesty"), "Got 'dynesty' instead."),
         (lambda c: c.update(sampeler={}), "unknown key 'sampeler'; did you mean 'sampler'?"),
     ],
 )
@@ -325,13 +350,6 @@ def test_scan_resumed_with_another_constraint_is_refused(tmp_path, capsys):
     assert snapshot(tmp_path) == before
 
 
-def test_scan_model_options_are_checked_before_the_first_simulator_call(tmp_path, capsys):
-    path = write_scan(tmp_path, scan={**SCAN["scan"], "model_options": {"n_iterz": 3}})
-    err = run_error(capsys, ["scan", "--config", str(path), "--quiet"])
-    assert "unknown key 'n_iterz'; did you mean 'n_iter'?" in err
-    assert not (tmp_path / "out").exists()
-
-
 def test_scan_resume_drops_a_half_written_line(tmp_path, reference_scan):
     path = write_scan(tmp_path, budget=120)
     assert main(["scan", "--config", str(path), "--quiet"]) == 0
@@ -369,3 +387,182 @@ def test_scan_killed_at_several_moments_loses_nothing(tmp_path, reference_scan):
         kept = now[: now.rfind(b"\n") + 1]
     assert main(["scan", "--config", str(path), "--quiet"]) == 0
     assert log.read_bytes() == reference_scan
+
+
+def test_scan_killed_in_process_at_two_moments_loses_nothing(tmp_path, reference_scan,
+                                                               monkeypatch):
+    """The fast version of the SIGKILL test: a "kill" (an exception nobody catches) in the
+    middle of an append to tested.csv, then one between a batch and its history row."""
+    import fits.scan.store as store
+
+    path = write_scan(tmp_path)
+    log, real_append = tmp_path / "out" / "tested.csv", store.append_lines
+    calls = {"n": 0}
+
+    def killed_mid_write(file, lines):
+        calls["n"] += Path(file).name == "tested.csv"
+        if calls["n"] == 3 and Path(file).name == "tested.csv":  # half of the second batch
+            text = "".join(lines)
+            real_append(file, [text[: len(text) // 2]])
+            raise SystemExit("killed")
+        real_append(file, lines)
+
+    monkeypatch.setattr(store, "append_lines", killed_mid_write)
+    with pytest.raises(SystemExit):
+        main(["scan", "--config", str(path), "--quiet"])
+    monkeypatch.setattr(store, "append_lines", real_append)
+    kept = log.read_bytes()
+
+    def killed(self, row):
+        raise SystemExit("killed")
+
+    monkeypatch.setattr(store.ScanStore, "append_history", killed)
+    with pytest.raises(SystemExit):  # the batch is stored, its history row is not
+        main(["scan", "--config", str(path), "--quiet"])
+    assert log.read_bytes().startswith(kept[: kept.rfind(b"\n") + 1])
+    monkeypatch.undo()
+    assert main(["scan", "--config", str(path), "--quiet"]) == 0
+    assert log.read_bytes() == reference_scan
+    history = pd.read_csv(tmp_path / "out" / "history.csv")
+    assert history["iteration"].tolist() == list(range(5))  # 40 initial + 4 batches of 40
+    tested = pd.read_csv(log)
+    assert history["n_tested"].tolist() == [
+        int((tested["iteration"] <= i).sum()) for i in range(5)]
+
+
+def test_scan_budget_change_is_allowed_and_recorded(tmp_path):
+    path = write_scan(tmp_path, budget=80)
+    assert main(["scan", "--config", str(path), "--quiet"]) == 0
+    write_scan(tmp_path, budget=120)
+    assert main(["scan", "--config", str(path), "--quiet"]) == 0
+    settings = json.loads((tmp_path / "out" / "settings.json").read_text())
+    assert [h["budget"] for h in settings["budget_history"]] == [80, 120]
+    assert len(pd.read_csv(tmp_path / "out" / "tested.csv")) == 120
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"simulator": {"name": "hypersphere", "n_dims": 2}},
+         "unknown key 'simulator.n_dims'; did you mean 'n_dim'?"),
+        ({"simulator": {"name": "hypersphere", "n_dim": 0}},
+         "The 'simulator.n_dim' parameter of"),
+        ({"simulator": {"name": "eggbocks"}}, "The 'simulator.name' parameter of"),
+        ({"constraints": [{"observable": "O", "value": 2.0, "sigma": 0}]},
+         "The 'constraints[0].sigma' parameter of"),
+        ({"constraints": [{"observable": "O", "value": 2.0}]},
+         "missing key(s) constraints[0].sigma"),
+        ({"constraints": []}, "The 'constraints' parameter of"),
+        ({"budget": "many"}, "The 'budget' parameter of"),
+        ({"scan": {**SCAN["scan"], "n_initial": 1}},
+         "'scan.n_initial' parameter of", ),
+        ({"scan": {**SCAN["scan"], "acquisiton": "ucb"}},
+         "unknown key 'scan.acquisiton'; did you mean 'acquisition'?"),
+        ({"scan": {**SCAN["scan"], "model": "gp"}}, "The 'scan.model' parameter of"),
+        ({"scan": {**SCAN["scan"], "model_options": {"n_iter": "many"}}},
+         "The 'scan.model_options.n_iter' parameter of"),
+        ({"scan": {**SCAN["scan"], "model_options": {"n_iterz": 3}}},
+         "unknown key 'scan.model_options.n_iterz'; did you mean 'n_iter'?"),
+        ({"scan": {**SCAN["scan"], "proposal": "mcmc", "proposal_options": {"n_walker": 8}}},
+         "unknown key 'scan.proposal_options.n_walker'; did you mean 'n_walkers'?"),
+        ({"outptu": "x"}, "unknown key 'outptu'; did you mean 'output'?"),
+    ],
+)
+def test_bad_scan_configs_are_refused_before_the_first_simulator_call(tmp_path, capsys,
+                                                                      changes, message):
+    path = write_scan(tmp_path, **changes)
+    before = snapshot(tmp_path)
+    assert message in run_error(capsys, ["scan", "--config", str(path), "--quiet"])
+    assert snapshot(tmp_path) == before
+
+
+def test_scan_refuses_a_classifier_as_an_observable(models, tmp_path, capsys):  # noqa: F811
+    from surrogates.space import PARAMETER_NAMES
+
+    simulator = {"name": "pmssm_surrogate", "surrogates": {"h0": str(models / "validity")},
+                 "free": ["tanb", "At"], "benchmark": dict.fromkeys(PARAMETER_NAMES, 1000.0)}
+    path = write_scan(tmp_path, simulator=simulator,
+                      constraints=[{"observable": "h0", "value": 125.0, "sigma": 2.0}])
+    before = snapshot(tmp_path)
+    err = run_error(capsys, ["scan", "--config", str(path), "--quiet"])
+    assert "surrogate 'h0' is a 'validity' surrogate; an observable needs a regression" in err
+    assert snapshot(tmp_path) == before
+
+
+# ---------------------------------------------------------- 4. fit resumes that are safe
+def test_fit_resumed_with_other_settings_is_refused_and_a_budget_change_recorded(
+        models, tmp_path, capsys):  # noqa: F811
+    import yaml
+
+    sampler = {"name": "emcee", "n_walkers": 8, "n_steps": 10, "stop_when_converged": False}
+    path = write_config(tmp_path / "fit.yaml", models, sampler)
+    with pytest.warns(UserWarning, match="autocorrelation"):
+        assert main(["fit", "--config", str(path)]) == 0
+    capsys.readouterr()
+    cfg = yaml.safe_load(path.read_text())
+    for change, named in (
+        (lambda c: c["terms"][0].update(value=120.0), "likelihood: stored"),
+        (lambda c: c["sampler"].update(seed=3), "seed: stored 0, now 3"),
+        (lambda c: c["prior"]["free"].update(M2=[-900, -100]), "prior: stored"),
+    ):
+        changed = json.loads(json.dumps(cfg))
+        change(changed)
+        path.write_text(yaml.safe_dump(changed))
+        before = snapshot(tmp_path / "out")
+        err = run_error(capsys, ["fit", "--config", str(path)])
+        assert "holds a fit run with other settings (" in err and named in err
+        assert snapshot(tmp_path / "out") == before
+    cfg["sampler"]["n_steps"] = 20  # a larger budget: resumed, and recorded
+    path.write_text(yaml.safe_dump(cfg))
+    with pytest.warns(UserWarning, match="autocorrelation"):
+        assert main(["fit", "--config", str(path)]) == 0
+    settings = json.loads((tmp_path / "out" / "emcee" / "fit_settings.json").read_text())
+    assert settings["n_steps"] == 20
+    assert settings["budget_history"][0]["changed"] == {"n_steps": {"stored": 10, "now": 20}}
+    assert json.loads((tmp_path / "out" / "result.json").read_text())["info"]["iterations"] == 20
+
+
+# ------------------------------------------------------------- 1. reports written atomically
+def test_a_crash_while_writing_the_report_keeps_the_old_one(tmp_path, monkeypatch):
+    from surrogates.report import render
+
+    monkeypatch.setattr(render, "_markdown", lambda meta, sections: str(meta) * 100)
+    monkeypatch.setattr(render, "_html", lambda meta, sections: f"<p>{meta}</p>" * 100)
+    render.write_report(tmp_path, {"call": "compare", "seconds": 1.0}, [])
+    before = snapshot(tmp_path)
+    real = Path.write_text
+
+    def killed_mid_write(self, text, **kwargs):  # half of the text reaches the disk
+        real(self, text[: len(text) // 2], **kwargs)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Path, "write_text", killed_mid_write)
+    with pytest.raises(KeyboardInterrupt):
+        render.write_report(tmp_path, {"call": "compare", "seconds": 2.0}, [])
+    assert snapshot(tmp_path) == before  # the old report, no temporary file
+
+
+@pytest.mark.parametrize("model", ["mlp", "rbcm", "bnn"])
+def test_every_option_of_every_family_is_declared(model):
+    from surrogates.registry import get_model_class, model_option_names
+
+    assert set(get_model_class(model).parameter_constraints) == set(model_option_names(model))
+
+
+def test_ultranest_budget_options_may_change_on_resume_and_the_others_not(tmp_path):
+    from fits.resume import SETTINGS, check_resume
+    from fits.ultranest_fit import ULTRANEST_BUDGET
+
+    first = {"prior": {"free": {"M1": [0, 1]}}, "min_num_live_points": 400, "max_ncalls": 1000,
+             "dlogz": 0.5, "likelihood": None}
+    check_resume(tmp_path, first, ULTRANEST_BUDGET, resuming=False)
+    before = snapshot(tmp_path)
+    with pytest.raises(ValueError, match="min_num_live_points: stored 400, now 100"):
+        check_resume(tmp_path, {**first, "min_num_live_points": 100}, ULTRANEST_BUDGET, True)
+    assert snapshot(tmp_path) == before
+    check_resume(tmp_path, {**first, "max_ncalls": 5000, "likelihood": [{"type": "x"}]},
+                 ULTRANEST_BUDGET, True)  # an unknown (None) likelihood is not compared
+    stored = json.loads((tmp_path / SETTINGS).read_text())
+    assert stored["max_ncalls"] == 5000
+    assert stored["budget_history"][0]["changed"] == {"max_ncalls": {"stored": 1000,
+                                                                    "now": 5000}}

@@ -32,18 +32,44 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from fits.config import load_surrogate, read_yaml_config, resolve_path
 from fits.scan.constraints import Constraint
-from fits.scan.loop import ActiveScan, ScanResult
+from fits.scan.loop import DEFAULT_MODEL_OPTIONS, ActiveScan, ScanResult
+from fits.scan.proposals import PROPOSAL_OPTIONS
 from fits.scan.simulators import Simulator, SurrogateSimulator, eggbox, hypersphere
 from fits.scan.store import ScanStore
 from surrogates.io import atomic_write
+from surrogates.params import Interval, ListOf, MappingOf, OneOf, Options, Section, validate
+from surrogates.registry import get_model_class
+from surrogates.space import PARAMETER_NAMES
 
 __all__ = ["ScanConfig", "load_scan_config", "run_scan_config"]
 
-_KEYS = {"output", "simulator", "constraints", "budget", "scan"}
+_POSITIVE = Interval("real", 0, closed="neither")
+#: Options of each simulator a configuration may name.
+SIMULATORS: dict[str, dict[str, Any]] = {
+    "eggbox": {},
+    "hypersphere": {"n_dim": Interval("int", 1), "half_width": _POSITIVE},
+    "pmssm_surrogate": {
+        "surrogates": MappingOf(str, min_length=1), "validity": [str, None],
+        "free": ListOf(Options(PARAMETER_NAMES), min_length=1),
+        "benchmark": MappingOf(Interval("real"), keys=PARAMETER_NAMES),
+        "min_valid_probability": Interval("real", 0, 1),
+    },
+}
+#: The scan configuration file, declared as data (:mod:`surrogates.params`); the surrogate's
+#: ``model_options`` and the ``proposal_options`` are checked against the tables of the
+#: chosen family and proposal. All of it before the first simulator call.
+SCHEMA: dict[str, Any] = {
+    "output": str,
+    "simulator": OneOf("name", SIMULATORS,
+                       {"pmssm_surrogate": ("surrogates", "free", "benchmark")}),
+    "constraints": ListOf(Section(Constraint.parameter_constraints,
+                                  required=("observable", "value", "sigma")), min_length=1),
+    "budget": Interval("int", 1),
+    "scan": Section({k: v for k, v in ActiveScan.parameter_constraints.items()
+                     if k != "progress"}),
+}
 
 
 @dataclass
@@ -87,16 +113,22 @@ def load_scan_config(path: str | Path, *, output: str | Path | None = None) -> S
     Raises
     ------
     ValueError
-        Naming the offending key: unknown or missing keys, an unknown simulator, bad
-        constraints or scan options.
+        Naming the offending key path (:data:`SCHEMA`): unknown or missing keys, values of a
+        wrong type or range, an unknown simulator, bad constraints, scan, model or proposal
+        options, a surrogate of the wrong kind for its role.
     """
-    path, cfg = read_yaml_config(path, "scan", _KEYS, ("simulator", "constraints", "budget"))
+    path, cfg = read_yaml_config(path, "scan", SCHEMA, ("simulator", "constraints", "budget"))
+    options = cfg.get("scan") or {}
+    model = options.get("model", "rbcm")
+    get_model_class(model).check_options(
+        options.get("model_options", DEFAULT_MODEL_OPTIONS.get(model, {})), str(path),
+        path="scan.model_options")
+    validate(options.get("proposal_options") or {},
+             PROPOSAL_OPTIONS[options.get("proposal", "rejection")], str(path),
+             path="scan.proposal_options")
     simulator = _simulator(cfg["simulator"], path.parent, str(path))
-    try:
-        constraints = [Constraint.from_dict(c) for c in cfg["constraints"]]
-        scan = ActiveScan(simulator, constraints, **(cfg.get("scan") or {}))
-    except TypeError as err:
-        raise ValueError(f"{path}: {err}") from None
+    constraints = [Constraint.from_dict(c) for c in cfg["constraints"]]
+    scan = ActiveScan(simulator, constraints, **options)
     out = output if output is not None else cfg.get("output", "scan_output")
     return ScanConfig(scan, int(cfg["budget"]), resolve_path(path.parent, out))
 
@@ -104,8 +136,9 @@ def load_scan_config(path: str | Path, *, output: str | Path | None = None) -> S
 def run_scan_config(
     config: ScanConfig, *, resume: bool = True, progress: bool = True
 ) -> ScanResult:
-    """Run (or resume) the scan: results stored as they arrive, history after every
-    iteration, a figure at the end; ``resume=False`` discards a scan stored in the folder.
+    """Run (or resume) the scan: results and history rows stored as they arrive
+    (:class:`~fits.scan.store.ScanStore`), a figure at the end; ``resume=False`` discards a
+    scan stored in the folder. A resume may change the budget (recorded in ``settings.json``).
 
     Raises
     ------
@@ -118,16 +151,9 @@ def run_scan_config(
     store = ScanStore(config.output)
     if not resume:
         store.clear()
-    tested = store.start(config.scan.settings)
-    previous = store.history() if tested is not None else pd.DataFrame()
-
-    def save(result: ScanResult) -> ScanResult:
-        history = (result.history if previous.empty  # or keep the interrupted run's history
-                   else pd.concat([previous, result.history], ignore_index=True))
-        store.save_history(history)
-        return ScanResult(result.tested, history, result.settings)
-
-    result = save(config.scan.run(config.budget, callback=save, tested=tested, store=store))
+    tested = store.start(config.scan.settings, budget=config.budget)
+    result = config.scan.run(config.budget, tested=tested, store=store)
+    result = ScanResult(result.tested, store.history(), result.settings)
     fig = plot_tested_points({"scan": result.tested}, config.scan.simulator.space)
     atomic_write(config.output / "tested_points.png", lambda p: fig.savefig(p, dpi=120))
     return result

@@ -7,10 +7,12 @@ observables all lie within ``n_sigma`` (2 by default) standard deviations of the
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import pandas as pd
+
+from surrogates.params import Interval, validate
 
 if TYPE_CHECKING:
     from fits.scan.simulators import Simulator
@@ -37,13 +39,15 @@ class Constraint:
     sigma: float
     n_sigma: float = 2.0
 
+    #: What each field accepts (:mod:`surrogates.params`).
+    parameter_constraints: ClassVar[dict[str, Any]] = {
+        "observable": str, "value": Interval("real"),
+        "sigma": Interval("real", 0, closed="neither"),
+        "n_sigma": Interval("real", 0, closed="neither"),
+    }
+
     def __post_init__(self) -> None:
-        if not np.isfinite(self.value):
-            raise ValueError(f"constraint {self.observable!r}: value must be finite")
-        if not (np.isfinite(self.sigma) and self.sigma > 0):
-            raise ValueError(f"constraint {self.observable!r}: sigma must be > 0; got {self.sigma}")
-        if not self.n_sigma > 0:
-            raise ValueError(f"constraint {self.observable!r}: n_sigma must be > 0")
+        validate(self.__dict__, self.parameter_constraints, "Constraint")
 
     @property
     def low(self) -> float:

@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -34,14 +34,14 @@ from tqdm.auto import tqdm
 
 from fits.scan.acquisition import ACQUISITIONS, acquisition
 from fits.scan.constraints import Constraint, evaluate
-from fits.scan.proposals import PROPOSALS, propose
+from fits.scan.proposals import PROPOSAL_OPTIONS, PROPOSALS, propose
 from fits.scan.simulators import Simulator
 from fits.scan.store import ScanStore, read_log
 from surrogates.base import Surrogate
 from surrogates.io import atomic_write, write_text
-from surrogates.registry import get_model_class, model_option_names
+from surrogates.params import Configurable, Interval, ListOf, Options, validate
+from surrogates.registry import MODELS, get_model_class
 from surrogates.targets import Target
-from surrogates.validation import check_integers, check_keys
 
 __all__ = ["ActiveScan", "ScanResult", "observable_target"]
 
@@ -123,7 +123,7 @@ class ScanResult:
         )
 
 
-class ActiveScan:
+class ActiveScan(Configurable):
     """Surrogate-guided active-learning scan of a simulator (see the module docstring).
 
     Parameters
@@ -158,6 +158,21 @@ class ActiveScan:
         Show a progress bar.
     """
 
+    parameter_constraints: ClassVar[dict[str, Any]] = {
+        "model": Options(tuple(MODELS)),
+        "model_options": [dict, None],
+        "acquisition": Options(tuple(ACQUISITIONS)),
+        "kappa": Interval("real", 0),
+        "log_observables": ListOf(str),
+        "proposal": Options(tuple(PROPOSALS)),
+        "proposal_options": [dict, None],
+        "n_initial": Interval("int", 2),
+        "batch_size": Interval("int", 1),
+        "random_fraction": Interval("real", 0, 1),
+        "seed": Interval("int", 0),
+        "progress": bool,
+    }
+
     def __init__(
         self,
         simulator: Simulator,
@@ -184,25 +199,15 @@ class ActiveScan:
                 f"constraint observable(s) {', '.join(unknown)} are not outputs of the "
                 f"simulator ({', '.join(simulator.observables)})"
             )
-        if acquisition not in ACQUISITIONS:
-            raise ValueError(
-                f"unknown acquisition {acquisition!r}; choose one of {', '.join(ACQUISITIONS)}"
-            )
-        if proposal not in PROPOSALS:
-            raise ValueError(f"unknown proposal {proposal!r}; choose one of {', '.join(PROPOSALS)}")
-        get_model_class(model)
-        check_integers(("n_initial", n_initial, 2), ("batch_size", batch_size, 1),
-                       ("seed", seed, 0))
-        if not 0 <= random_fraction <= 1:
-            raise ValueError(f"random_fraction must be in [0, 1]; got {random_fraction}")
-        if not kappa >= 0:
-            raise ValueError(f"kappa must be >= 0; got {kappa}")
+        self._check_arguments(locals())
+        validate(proposal_options or {}, PROPOSAL_OPTIONS[proposal], type(self).__name__,
+                 path="proposal_options")
         self.simulator = simulator
         self.constraints = list(constraints)
         self.model = model
-        self.model_options = check_keys(
+        self.model_options = get_model_class(model).check_options(
             DEFAULT_MODEL_OPTIONS.get(model, {}) if model_options is None else model_options,
-            model_option_names(model), f"model_options of {model!r}",
+            type(self).__name__, path="model_options",
         )
         get_model_class(model)(  # checks the options' values before the first simulator call
             observable_target(constraints[0].observable), space=simulator.space, seed=seed,
@@ -310,11 +315,13 @@ class ActiveScan:
         callback : callable, optional
             Called with the partial result after every iteration (e.g. to save it).
         store : ScanStore, optional
-            Where each batch of simulator results is appended as it arrives, and the
+            Where each batch of simulator results and its history row are appended as they
+            arrive, and the
             warm-start state of every iteration kept; a resume (``tested=``) restores the
             state from it, so that it proposes the points an uninterrupted run would.
         """
-        check_integers(("budget", budget, self.n_initial))
+        validate({"budget": budget}, {"budget": Interval("int", self.n_initial)},
+                 type(self).__name__)
         history: list[dict[str, Any]] = []
         if tested is None or len(tested) == 0:
             rng = self._rng(0)
@@ -326,6 +333,8 @@ class ActiveScan:
             history.append({"iteration": 0, "n_tested": len(tested),
                             "n_in_target_batch": int(tested["in_target"].sum()),
                             "simulate_seconds": time.perf_counter() - start})
+            if store is not None:
+                store.append_history(history[-1])
         else:
             missing = [c for c in (*self.simulator.space.names, "iteration", "in_target")
                        if c not in tested.columns]
@@ -356,6 +365,8 @@ class ActiveScan:
                             "n_in_target_batch": int(batch["in_target"].sum()),
                             "train_seconds": t1 - t0, "propose_seconds": t2 - t1,
                             "simulate_seconds": t3 - t2, **train_info, **info})
+            if store is not None:
+                store.append_history(history[-1])
             bar.update(len(batch))
             bar.set_postfix(efficiency=f"{tested['in_target'].mean():.3f}")
             if callback is not None:

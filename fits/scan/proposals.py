@@ -29,6 +29,7 @@ import numpy as np
 from scipy.special import logsumexp
 
 from fits.scan.samplers import emcee_in_box, ultranest_in_box
+from surrogates.params import Interval
 from surrogates.space import ParameterSpace
 
 __all__ = ["PROPOSALS", "Proposal", "propose"]
@@ -224,6 +225,19 @@ PROPOSALS: dict[str, Callable[..., Proposal]] = {
     "importance": importance,
     "mcmc": mcmc,
     "ultranest": ultranest,
+}
+
+
+_COUNT = Interval("int", 1)
+#: What each proposal's options accept (:mod:`surrogates.params`); ``anchors`` of
+#: ``importance`` are the scan's in-target points, set by the scan itself.
+PROPOSAL_OPTIONS: dict[str, dict[str, Any]] = {
+    "rejection": {"batch": _COUNT, "max_candidates": _COUNT},
+    "importance": {"uniform_weight": Interval("real", 0, 1), "bandwidth": Interval(
+        "real", 0, closed="neither"), "max_anchors": _COUNT, "batch": _COUNT,
+        "min_ess": Interval("real", 0, closed="neither"), "max_candidates": _COUNT},
+    "mcmc": {"n_walkers": Interval("int", 2), "n_steps": _COUNT, "n_start_candidates": _COUNT},
+    "ultranest": {"min_num_live_points": _COUNT, "max_ncalls": _COUNT},
 }
 
 

@@ -171,6 +171,12 @@ class SurrogateSimulator(Simulator):
         for name, model in {**surrogates, "validity": validity}.items():
             if model is not None and model.space != PMSSM19:
                 raise ValueError(f"surrogate {name!r} is not a pMSSM-19 surrogate")
+            if model is not None and model.target.is_classifier != (model is validity):
+                raise ValueError(
+                    f"surrogate {name!r} is a {model.target.name!r} surrogate; "
+                    + ("validity needs a classifier" if model is validity
+                       else "an observable needs a regression surrogate")
+                )
         self.surrogates = dict(surrogates)
         self.validity = validity
         self.min_valid_probability = float(min_valid_probability)

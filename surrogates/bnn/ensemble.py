@@ -14,11 +14,11 @@ from surrogates.bnn.diagnostics import prediction_convergence, sampler_summary
 from surrogates.bnn.hmc import run_chains
 from surrogates.bnn.posterior import BNNPosterior, ParameterLayout
 from surrogates.bnn.pretrain import SCHEDULES, output_heads, pretrain
-from surrogates.bnn.prior import WeightPrior
+from surrogates.bnn.prior import FAMILIES, WeightPrior
 from surrogates.nn import ACTIVATIONS, BatchedMLP, batched_mlp_forward, last_hidden
+from surrogates.params import Interval, ListOf, Options
 from surrogates.space import ParameterSpace
 from surrogates.targets import Target
-from surrogates.validation import check_integers
 
 __all__ = ["BNNEnsemble"]
 
@@ -189,6 +189,36 @@ class BNNEnsemble(Surrogate):
                   }},
     }
 
+    parameter_constraints: ClassVar[dict[str, Any]] = {
+        **Surrogate.parameter_constraints,
+        "hidden": ListOf(Interval("int", 1)),
+        "activation": Options(tuple(ACTIVATIONS)),
+        "prior": Options(FAMILIES),
+        "prior_scale": [Interval("real", 0, closed="neither"), None],
+        "hyper_scale": Interval("real", 0, closed="neither"),
+        "noise_sigma": [Interval("real", 0, closed="neither"), None],
+        "noise_shape": Interval("real", 0, closed="neither"),
+        "noise_rate": Interval("real", 0, closed="neither"),
+        "predictive": Options(PREDICTIVES),
+        "n_chains": Interval("int", 1),
+        "n_burnin": Interval("int", 0),
+        "n_samples": Interval("int", 1),
+        "thin": Interval("int", 1),
+        "n_leapfrog": Interval("int", 1),
+        "jitter": Interval("real", 0, 1, closed="left"),
+        "target_accept": Interval("real", 0, 1, closed="neither"),
+        "mass": Options(MASSES),
+        "pretrain_epochs": Interval("int", 0),
+        "pretrain_batch_size": Interval("int", 1),
+        "pretrain_lrs": [ListOf(Interval("real", 0, closed="neither"), min_length=1), None],
+        "pretrain_schedule": Options(tuple(SCHEDULES)),
+        "pretrain_weight_decay": Interval("real", 0),
+        "hmc_layers": Options(HMC_LAYERS),
+        "heteroscedastic": bool,
+        "skip": bool,
+        "n_diagnostic_points": Interval("int", 1),
+    }
+
     def __init__(
         self,
         target: str | Target,
@@ -226,48 +256,11 @@ class BNNEnsemble(Surrogate):
         seed: int = 0,
         device: str | None = None,
     ) -> None:
+        self._check_arguments(locals())
         super().__init__(
             target, space=space, features=features, recalibration=recalibration,
             baseline=baseline, seed=seed, device=device,
         )
-        check_integers(
-            ("n_chains", n_chains, 1), ("n_burnin", n_burnin, 0), ("n_samples", n_samples, 1),
-            ("thin", thin, 1), ("n_leapfrog", n_leapfrog, 1),
-            ("pretrain_epochs", pretrain_epochs, 0),
-            ("pretrain_batch_size", pretrain_batch_size, 1),
-            ("n_diagnostic_points", n_diagnostic_points, 1),
-        )
-        for name, value in (("noise_shape", noise_shape), ("noise_rate", noise_rate),
-                            *((("noise_sigma", noise_sigma),) if noise_sigma is not None else ())):
-            if not value > 0:
-                raise ValueError(f"{name} must be > 0; got {value!r}")
-        if not 0 <= jitter < 1:
-            raise ValueError(f"jitter must lie in [0, 1); got {jitter!r}")
-        if not 0 < target_accept < 1:
-            raise ValueError(f"target_accept must lie in (0, 1); got {target_accept!r}")
-        if activation not in ACTIVATIONS:
-            raise ValueError(
-                f"activation must be one of {', '.join(ACTIVATIONS)}; got {activation!r}"
-            )
-        if predictive not in PREDICTIVES:
-            raise ValueError(
-                f"predictive must be one of {', '.join(PREDICTIVES)}; got {predictive!r}"
-            )
-        if mass not in MASSES:
-            raise ValueError(f"mass must be one of {', '.join(MASSES)}; got {mass!r}")
-        if pretrain_lrs is not None and not all(lr > 0 for lr in pretrain_lrs):
-            raise ValueError(f"pretrain_lrs must all be > 0; got {pretrain_lrs!r}")
-        if pretrain_schedule not in SCHEDULES:
-            raise ValueError(
-                f"pretrain_schedule must be one of {', '.join(SCHEDULES)}; "
-                f"got {pretrain_schedule!r}"
-            )
-        if not pretrain_weight_decay >= 0:
-            raise ValueError(f"pretrain_weight_decay must be >= 0; got {pretrain_weight_decay!r}")
-        if hmc_layers not in HMC_LAYERS:
-            raise ValueError(
-                f"hmc_layers must be one of {', '.join(HMC_LAYERS)}; got {hmc_layers!r}"
-            )
         if hmc_layers == "last" and not hidden:
             raise ValueError("hmc_layers='last' needs at least one hidden layer; got hidden=()")
         if skip and hmc_layers != "last":

@@ -12,9 +12,9 @@ from surrogates.base import GaussianOutput, Surrogate
 from surrogates.gp.aggregation import AGGREGATIONS, aggregate
 from surrogates.gp.classifier import fit_probit_link, probit_link_moments
 from surrogates.gp.experts import KERNELS, PARTITIONS, BatchedExperts, partition
+from surrogates.params import Interval, Options
 from surrogates.space import ParameterSpace
 from surrogates.targets import Target
-from surrogates.validation import check_integers
 
 __all__ = ["RBCM"]
 
@@ -120,6 +120,27 @@ class RBCM(Surrogate):
                   }},
     }
 
+    parameter_constraints: ClassVar[dict[str, Any]] = {
+        **Surrogate.parameter_constraints,
+        "expert_size": Interval("int", 1),
+        "n_experts": [Interval("int", 1), None],
+        "partition": Options(PARTITIONS),
+        "kernel": Options(KERNELS),
+        "shared_hyperparameters": bool,
+        "aggregation": Options(AGGREGATIONS),
+        "n_iter": Interval("int", 1),
+        "hyper_batch": [Interval("int", 1), None],
+        "lr": Interval("real", 0, closed="neither"),
+        "min_noise": Interval("real", 0, closed="neither"),
+        "include_noise": bool,
+        "calibrate_variance": bool,
+        "warm_start": bool,
+        "n_iter_warm": Interval("int", 1),
+        "precision": Options(tuple(_PRECISIONS)),
+        "max_jitter_tries": Interval("int", 1),
+        "predict_memory_mb": Interval("real", 0, closed="neither"),
+    }
+
     def __init__(
         self,
         target: str | Target,
@@ -148,29 +169,13 @@ class RBCM(Surrogate):
         seed: int = 0,
         device: str | None = None,
     ) -> None:
+        self._check_arguments(locals())
         super().__init__(
             target, space=space, features=features, recalibration=recalibration,
             baseline=baseline, seed=seed, device=device,
         )
-        check_integers(
-            ("expert_size", expert_size, 1), ("n_iter", n_iter, 1),
-            ("max_jitter_tries", max_jitter_tries, 1), ("n_iter_warm", n_iter_warm, 1),
-        )
-        check_integers(
-            ("n_experts", n_experts, 1), ("hyper_batch", hyper_batch, 1), allow_none=True
-        )
         if hyper_batch is not None and not shared_hyperparameters:
             raise ValueError("hyper_batch needs shared_hyperparameters=True")
-        for name, value, allowed in (("partition", partition, PARTITIONS),
-                                     ("kernel", kernel, KERNELS),
-                                     ("aggregation", aggregation, AGGREGATIONS),
-                                     ("precision", precision, tuple(_PRECISIONS))):
-            if value not in allowed:
-                raise ValueError(f"{name} must be one of {', '.join(allowed)}; got {value!r}")
-        for name, value in (("lr", lr), ("min_noise", min_noise),
-                            ("predict_memory_mb", predict_memory_mb)):
-            if not float(value) > 0:
-                raise ValueError(f"{name} must be > 0; got {value!r}")
         self.expert_size = int(expert_size)
         self.n_experts = None if n_experts is None else int(n_experts)
         self.partition = partition

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from surrogates.io import atomic_write, write_text
 from surrogates.metrics import nominal_coverage
 
 __all__ = ["CLASSIFIER_COLUMNS", "REGRESSION_COLUMNS", "format_cell", "write_report"]
@@ -234,7 +235,8 @@ def _html(meta: dict[str, Any], sections: Sequence[dict[str, Any]]) -> str:
 
 
 def write_report(out: Path, meta: dict[str, Any], sections: Sequence[dict[str, Any]]) -> Path:
-    """Write ``report.html``, ``report.md``, ``figures/*.png`` and ``report.json`` to ``out``.
+    """Write ``report.html``, ``report.md``, ``figures/*.png`` and ``report.json`` to ``out``,
+    each atomically (a crash leaves the old file or the new one, never a truncated one).
 
     Parameters
     ----------
@@ -255,9 +257,10 @@ def write_report(out: Path, meta: dict[str, Any], sections: Sequence[dict[str, A
     (out / "figures").mkdir(parents=True, exist_ok=True)
     for s in sections:
         for fig in s["figures"]:
-            (out / "figures" / f"{s['target'].name}_{fig.key}.png").write_bytes(fig.png)
-    (out / "report.md").write_text(_markdown(meta, sections), encoding="utf-8")
-    (out / "report.html").write_text(_html(meta, sections), encoding="utf-8")
+            atomic_write(out / "figures" / f"{s['target'].name}_{fig.key}.png",
+                         lambda p, png=fig.png: p.write_bytes(png))
+    write_text(out / "report.md", _markdown(meta, sections))
+    write_text(out / "report.html", _html(meta, sections))
     payload = {
         "meta": meta,
         "targets": {
@@ -270,5 +273,5 @@ def write_report(out: Path, meta: dict[str, Any], sections: Sequence[dict[str, A
             for s in sections
         },
     }
-    (out / "report.json").write_text(json.dumps(_jsonable(payload), indent=1), encoding="utf-8")
+    write_text(out / "report.json", json.dumps(_jsonable(payload), indent=1))
     return out / "report.html"
