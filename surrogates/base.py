@@ -403,7 +403,7 @@ class Surrogate(Configurable, ABC):
             Points the support is learnt on: the valid points when the target requires a
             valid spectrum, else all (:meth:`Target.support`).
         defined : array-like of shape (n_points,)
-            1 where the target has a value (:meth:`Target.defined`), else 0.
+            1 where the target has a value (the labels of :meth:`Target.support`), else 0.
         X_val, defined_val : optional
             Validation data for early stopping and selection.
         model : str

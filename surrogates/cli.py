@@ -127,9 +127,9 @@ def fit_extras(
         points = split_dataset(table, seed=seed)
         surrogate.fit_support(
             features(points.train),
-            target.defined(points.train),
+            labels(points.train, target.support()),
             X_val=features(points.val),
-            defined_val=target.defined(points.val),
+            defined_val=labels(points.val, target.support()),
             options=MLPEnsemble.budget_config(support, target.support()),
             progress=progress,
         )

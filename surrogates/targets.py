@@ -43,6 +43,10 @@ class Target:
         Whether only SOFTSUSY-valid points enter the set.
     latex : str
         LaTeX label for plots.
+    indicator : bool
+        For a classifier: its label is 1 where :attr:`column` has a value inside
+        ``[low, high]`` and 0 elsewhere (a support target, :meth:`support`) instead of the
+        column itself.
     """
 
     name: str
@@ -55,6 +59,7 @@ class Target:
     high: float = np.inf
     requires_valid: bool = True
     latex: str = ""
+    indicator: bool = False
 
     def to_dict(self) -> dict[str, object]:
         """JSON-serialisable definition (infinite window edges are written as strings)."""
@@ -77,10 +82,11 @@ class Target:
     def support(self) -> Target:
         """The classification target "this target has a value here" (its *support*).
 
-        Its labels are :meth:`select` on the points a support model is trained on: the valid
-        points when :attr:`requires_valid` (so it predicts the probability that the target
-        exists *given* a valid spectrum; the validity classifier supplies the other factor),
-        else all points. For ``xsec`` that is "sigma is defined" (a wino- or higgsino-like
+        It is an :attr:`indicator` target: its label is 1 where this target's column has a
+        value in its window. Its data set (:meth:`select`) is the valid points when
+        :attr:`requires_valid` (so it predicts the probability that the target exists
+        *given* a valid spectrum; the validity classifier supplies the other factor), else
+        all points. For ``xsec`` that is "sigma is defined" (a wino- or higgsino-like
         N2 C1 pair of at least 100 GeV, PROVENANCE.md); for ``higgs_mass`` it is "m_h lies in
         the OHIGGS window 110-130 GeV".
 
@@ -101,18 +107,24 @@ class Target:
             unit="",
             transform="none",
             paper_name=f"{self.paper_name} support: {self.column} has a value{window}",
+            low=self.low,
+            high=self.high,
             requires_valid=self.requires_valid,
             latex=f"P({self.name} defined)",
+            indicator=True,
         )
 
-    def defined(self, points: pd.DataFrame) -> np.ndarray:
-        """Labels of :meth:`support`: 1.0 where a row of ``points`` has this target's value.
+    def has_value(self, points: pd.DataFrame) -> pd.Series:
+        """True where :attr:`column` has a value inside ``[low, high]``."""
+        values = points[self.column]
+        return values.notna() & (values >= self.low) & (values <= self.high)
 
-        Returns
-        -------
-        ndarray of shape (n_points,), float64 0/1
-        """
-        return self.select(points).to_numpy(np.float64)
+    def labels(self, points: pd.DataFrame) -> np.ndarray:
+        """The learnt values of the rows of ``points``, shape (n_points,): the column in
+        target units, or for an :attr:`indicator` target 1.0 / 0.0 where it has a value."""
+        if self.indicator:
+            return self.has_value(points).to_numpy(np.float64)
+        return points[self.column].to_numpy(np.float64)
 
     def select(self, points: pd.DataFrame) -> pd.Series:
         """Boolean mask of the rows of ``points`` that belong to this target's set.
@@ -126,8 +138,7 @@ class Target:
         if self.requires_valid:
             mask &= points["valid"] == 1
         if not self.is_classifier:
-            values = points[self.column]
-            mask &= values.notna() & (values >= self.low) & (values <= self.high)
+            mask &= self.has_value(points)
         return mask
 
 

@@ -10,6 +10,7 @@ from scipy.stats import norm
 from likelihoods import FunctionObservable, GaussianMeasurement, SignalRegion
 from likelihoods.counting import log_width, profile_log_likelihood, saturated_log_likelihood
 from surrogates import Surrogate
+from surrogates.data import labels
 from surrogates.mlp import MLPEnsemble
 from surrogates.space import PMSSM19
 from surrogates.targets import TARGETS, Target
@@ -45,8 +46,8 @@ def test_target_support_labels_follow_the_data_set_selection():
         "h0": [125.0, 109.0, 130.0, np.nan, 131.0],
     })
     xsec, higgs = TARGETS["xsec"], TARGETS["higgs_mass"]
-    np.testing.assert_array_equal(xsec.defined(points), [1, 0, 1, 0, 0])
-    np.testing.assert_array_equal(higgs.defined(points), [1, 0, 1, 0, 0])
+    np.testing.assert_array_equal(labels(points, xsec.support()), [1, 0, 1, 0, 0])
+    np.testing.assert_array_equal(labels(points, higgs.support()), [1, 0, 1, 0, 0])
     support = higgs.support()
     assert support.is_classifier and support.requires_valid
     assert support.name == "higgs_mass_defined" and "[110, 130] GeV" in support.paper_name

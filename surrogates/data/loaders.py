@@ -243,5 +243,6 @@ def features(df: pd.DataFrame) -> np.ndarray:
 
 
 def labels(df: pd.DataFrame, target: str | Target) -> np.ndarray:
-    """The target column of a data set, shape (n_points,), in target units."""
-    return df[get_target(target).column].to_numpy(dtype=np.float64)
+    """The labels of a data set, shape (n_points,): the target column in target units
+    (0/1 "has a value" for a support target; :meth:`Target.labels`)."""
+    return get_target(target).labels(df)
