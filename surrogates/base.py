@@ -328,25 +328,31 @@ class Surrogate(ABC):
                 ya, None if self.baseline is None else self._baseline(Fa)
             )
         self.domain_ = Domain.from_data(Xa)
-        val = None
-        if X_val is not None:
-            Xv = check_features(X_val, name="X_val", space=self.space)
-            yv = check_target(y_val, self.target, Xv.shape[0], name="y_val")
-            Fv = self._features(Xv)
-            val = (self._inputs(Fv), self._targets(yv, Fv))
+        val = None if X_val is None else self._validation(X_val, y_val)
         torch.manual_seed(self.seed)
         self.fit_info_ = {"n_train": int(Xa.shape[0]), "n_val": 0 if val is None else len(val[1])}
         start = time.perf_counter()
         self._fit(self._inputs(Fa), self._targets(ya, Fa), val, progress)
         self.fit_info_["train_seconds"] = time.perf_counter() - start
         self.fit_info_["device"] = str(self.device)
+        self._recalibrate(val)
+        return self
+
+    def _recalibrate(self, val: tuple[torch.Tensor, torch.Tensor] | None) -> None:
+        """Fit the configured recalibration on validation inputs and targets (model space)."""
         self.recalibration_ = None
         if self.recalibration == "local_scale":
             if val is None:
                 raise ValueError("recalibration='local_scale' needs validation data (X_val, y_val)")
             mean, std = _model_space_summary(self._predict_chunked(val[0]))
             self.recalibration_ = LocalScale.fit(_np(val[1]), _np(mean), _np(std))
-        return self
+
+    def _validation(self, X_val: Any, y_val: Any) -> tuple[torch.Tensor, torch.Tensor]:
+        """Checked validation data as model-space (inputs, targets) of a fitted surrogate."""
+        Xv = check_features(X_val, name="X_val", space=self.space)
+        yv = check_target(y_val, self.target, Xv.shape[0], name="y_val")
+        Fv = self._features(Xv)
+        return self._inputs(Fv), self._targets(yv, Fv)
 
     def predict(self, X: Any, *, strict: bool = False) -> Prediction:
         """Predictive mean, spread and members in target units.
