@@ -43,28 +43,32 @@ def _predict_partition(
     folder: str, stamp: float, part: pd.DataFrame | tuple[str, int, int], strict: bool
 ) -> pd.DataFrame:
     """Predictions of one partition: a DataFrame, or ``(parquet path, first row, stop)``."""
+    model = _model(folder, stamp)
     if isinstance(part, tuple):
         path, start, stop = part
-        df, first_id = _read_parquet_rows(path, start, stop), start
+        df, first_id = _read_parquet_rows(path, start, stop, model.space.names), start
     else:
         df, first_id = part, part.index[0] if len(part) else 0
-    pred = _model(folder, stamp).predict(df, strict=strict)
+    pred = model.predict(df, strict=strict)
     ids = df["id"].to_numpy() if "id" in df.columns else first_id + np.arange(len(df))
     return pd.DataFrame({"id": ids, "mean": pred.mean, "std": pred.std,
                          "outside_domain": pred.outside_domain})
 
 
-def _read_parquet_rows(path: str, start: int, stop: int) -> pd.DataFrame:
-    """Rows ``[start, stop)`` of a Parquet file, reading only the row groups they lie in."""
+def _read_parquet_rows(path: str, start: int, stop: int, names: list[str]) -> pd.DataFrame:
+    """Rows ``[start, stop)`` of a Parquet file, reading only the row groups they lie in and
+    the columns ``names`` and ``id`` (other columns are left for the model to refuse)."""
     import pyarrow.parquet as pq
 
     pf = pq.ParquetFile(path)
+    present = pf.schema_arrow.names
+    columns = [c for c in present if c in {*names, "id"}] if set(names) <= set(present) else None
     sizes = [pf.metadata.row_group(i).num_rows for i in range(pf.num_row_groups)]
     ends = np.cumsum(sizes)
     first = int(np.searchsorted(ends, start, side="right"))
     last = int(np.searchsorted(ends, stop - 1, side="right"))
     offset = int(ends[first] - sizes[first])
-    table = pf.read_row_groups(list(range(first, last + 1)))
+    table = pf.read_row_groups(list(range(first, last + 1)), columns=columns)
     return table.slice(start - offset, stop - start).to_pandas()
 
 
