@@ -75,7 +75,9 @@ def test_ultranest_under_mpi_one_folder_right_posterior_and_resume(tmp_path):
     first = run_mpi(tmp_path, "ultranest", out, max_ncalls=1500)
     assert [r["rank"] for r in first] == [0, 1]
     assert first[0]["info"]["mpi_ranks"] == 2
-    assert first[0]["info"]["n_calls_this_session"] == first[0]["n_calls"]  # both ranks' calls
+    # the calls of both ranks (each rank's own share would be about half), plus the 2 points
+    # per rank of UltraNest's check of the likelihood, which its count leaves out
+    assert 0 <= first[0]["info"]["n_calls_this_session"] - first[0]["n_calls"] <= 2 * 2
     ranks = run_mpi(tmp_path, "ultranest", out)  # resumes the stopped run
     # one output folder, written by rank 0: UltraNest's files, our ledger and the result
     assert sorted(p.name for p in out.iterdir()) == [
