@@ -7,7 +7,8 @@ A benchmark that prints markdown tables, not a test. Three parts (``--parts``):
   time, likelihood calls, efficiency, the serial fraction ``f`` of Amdahl's law
   :math:`S(N) = 1 / (f + (1 - f)/N)` from the two timings, and S(N) for 100-1000 ranks;
 - ``predict``: ``predict_table`` throughput in-process vs a Dask LocalCluster of 2 workers
-  (the shipped 100-network m_h BNN, ``--predict-rows`` points), and the peak memory of
+  (the shipped 100-network m_h BNN, ``--predict-rows`` points in 8 partitions; the part
+  ``throughput`` alone skips the rest), and the peak memory of
   predicting a table of ``--big-rows`` points (a small MLP) in partitions of
   ``--partition-rows``: the table is 10x or more the per-worker budget for table data;
 - ``softsusy``: the shipped m_h BNN (100 networks) against ``softpoint.x`` on the same
@@ -135,7 +136,7 @@ def _table(path: Path, n: int, seed: int = 0) -> None:
     writer.close()
 
 
-def predict_benchmark(rows: int, big_rows: int, partition_rows: int) -> dict:
+def predict_benchmark(rows: int, big_rows: int, partition_rows: int, memory: bool = True) -> dict:
     import torch
 
     from surrogates import Surrogate
@@ -152,19 +153,21 @@ def predict_benchmark(rows: int, big_rows: int, partition_rows: int) -> dict:
         small = tmp / "small.parquet"
         _table(small, rows)
         torch.set_num_threads(2)
+        chunk = max(rows // 8, 1)  # 8 partitions: 4 per worker
         start = time.perf_counter()
-        predict_table(bnn_dir, small, tmp / "a.parquet", partition_rows=partition_rows,
-                      progress=False)
+        predict_table(bnn_dir, small, tmp / "a.parquet", partition_rows=chunk, progress=False)
         out["in_process_points_per_s"] = rows / (time.perf_counter() - start)
         torch.set_num_threads(1)
         with dask_client(n_workers=2) as client:
             # warm-up: the workers load torch and the model once
             predict_table(bnn_dir, small, tmp / "w.parquet", client=client,
-                          partition_rows=partition_rows, progress=False)
+                          partition_rows=chunk, progress=False)
             start = time.perf_counter()
             predict_table(bnn_dir, small, tmp / "b.parquet", client=client,
-                          partition_rows=partition_rows, progress=False)
+                          partition_rows=chunk, progress=False)
             out["dask_points_per_s"] = rows / (time.perf_counter() - start)
+        if not memory:
+            return out
         # peak memory: a table >= 10x the per-worker budget for table data
         split = split_dataset(load_dataset("higgs_mass", "full"), seed=0)
         mlp = MLPEnsemble("higgs_mass", n_members=5, epochs=2).fit(
@@ -263,13 +266,16 @@ def main() -> None:
               f"{r['serial_fraction']:.3f} (outside the likelihood at 1 rank: "
               f"{r['serial_fraction_1rank']:.3f}); Amdahl S(10, 100, 1000) = "
               + ", ".join(f"{v:.1f}" for v in r["amdahl"].values()))
-    if "predict" in parts:
-        r = predict_benchmark(args.predict_rows, args.big_rows, args.partition_rows)
-        m = r["memory"]
-        print("\n### Batch prediction (shipped m_h BNN, 100 networks)\n")
+    if "predict" in parts or "throughput" in parts:
+        r = predict_benchmark(args.predict_rows, args.big_rows, args.partition_rows,
+                              memory="predict" in parts)
+        print(f"\n### Batch prediction (shipped m_h BNN, 100 networks, {args.predict_rows} "
+              "points in 8 partitions)\n")
         print("| where | points/s |\n|---|---|")
         print(f"| in-process (2 threads) | {r['in_process_points_per_s']:.0f} |")
         print(f"| Dask, 2 workers x 1 thread | {r['dask_points_per_s']:.0f} |")
+    if "predict" in parts:
+        m = r["memory"]
         print(f"\n### Peak memory, {m['rows']} rows ({m['table_MB']:.0f} MB of inputs), "
               f"budget {m['budget_MB']:.0f} MB of table data per worker\n")
         print("| process | increase over idle MB | peak RSS MB |\n|---|---|---|")
