@@ -24,7 +24,9 @@ def add_fit_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentP
         help="run an emcee or UltraNest fit described by a YAML file",
         description="Run a global fit (terms, surrogates, prior, sampler, output folder) from "
         "a YAML configuration; see examples/fit_mock_excess.yaml. A run found in the output "
-        "folder is resumed.",
+        "folder is resumed. Under 'mpiexec -n N bsm-surrogates fit ...' the likelihood calls "
+        "are shared out over the N ranks (UltraNest: always; emcee: with sampler option "
+        "pool: mpi).",
     )
     _config_arguments(p, "fit")
     p.add_argument("--progress", action="store_true", help="show the sampler's progress")
@@ -35,9 +37,12 @@ def add_fit_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentP
 def run_fit(args: argparse.Namespace) -> int:
     """Run the fit of ``args.config``; print the summary. Returns the exit status (0)."""
     from fits.config import load_config, run_config
+    from fits.mpi import is_root
 
     config = load_config(args.config, output=args.output)
     result = run_config(config, resume=not args.restart, progress=args.progress)
+    if not is_root():  # under mpiexec rank 0 reports
+        return 0
     print(f"{result.sampler}: {result.n_calls} likelihood calls, {result.wall_seconds:.1f} s")
     if result.log_evidence is not None:
         print(f"ln Z = {result.log_evidence:.3f} +- {result.log_evidence_error:.3f}")

@@ -12,6 +12,13 @@ Sokal's windowing), and the chain counts as converged when it is longer than
 :math:`50\,\tau` for every parameter (emcee's own ``tol=50``) and :math:`\tau` changed by
 less than 1% since the last check. Samples then drop a burn-in of :math:`2\tau_\max` and are
 thinned by :math:`\tau_\min/2`.
+
+A likelihood that is not vectorised (each point its own slow computation) can instead be
+evaluated one walker per MPI rank: ``pool="mpi"`` under ``mpiexec -n N`` hands the walkers of
+each half-step to an :class:`schwimmbad.MPIPool` (Price-Whelan & Foreman-Mackey, JOSS 2 (2017)
+357) of N - 1 workers; rank 0 drives the sampler and alone writes files, and every rank
+returns the result. It pays only when one point costs much more than sending it to a rank
+(milliseconds or more); a vectorised surrogate is faster in one process.
 """
 
 from __future__ import annotations
@@ -26,12 +33,13 @@ import emcee
 import numpy as np
 import pandas as pd
 
+from fits.mpi import world
 from fits.priors import Prior
 from fits.problem import FitProblem
 from fits.results import FitResult
 from fits.resume import check_resume, describe
 from surrogates.io import write_text
-from surrogates.params import Interval, ListOf, validate
+from surrogates.params import Interval, ListOf, Options, validate
 
 __all__ = ["run_emcee"]
 
@@ -39,16 +47,39 @@ _TAU_FACTOR = 50  # emcee's get_autocorr_time(tol=50)
 _TAU_RTOL = 0.01  # emcee docs, "Saving & monitoring progress"
 _BACKEND = "emcee.h5"
 _LEDGER = "emcee_progress.json"
+POOLS = ("none", "mpi")
 _COUNT = Interval("int", 1)
 #: What each option of :func:`run_emcee` accepts (:mod:`surrogates.params`).
 EMCEE_OPTIONS: dict[str, Any] = {
     "n_walkers": [Interval("int", 2), None], "n_steps": _COUNT, "initial": [ListOf(
         ListOf(Interval("real"))), np.ndarray, None], "resume": bool,
     "stop_when_converged": bool, "check_every": _COUNT, "thin_by": _COUNT,
-    "seed": Interval("int", 0), "progress": bool,
+    "seed": Interval("int", 0), "progress": bool, "pool": Options(POOLS),
 }
 #: Options that only stop a run sooner or later: a resume may change them (recorded).
 EMCEE_BUDGET = ("n_steps", "stop_when_converged", "check_every", "progress", "resume")
+_POOL_PROBLEM: list[FitProblem] = []  # the problem every rank evaluates for the MPI pool
+
+
+def _pooled_log_posterior(theta: np.ndarray) -> float:
+    """Log posterior of one walker (ndim,): what the MPI pool's workers evaluate.
+
+    A module-level function reading the problem each rank built itself, so a task sent to
+    a worker is the point alone, not the pickled likelihood.
+    """
+    return float(_POOL_PROBLEM[0].log_posterior(theta[None, :])[0])
+
+
+class _CountingPool:
+    """An MPI pool that counts the points it hands out as likelihood calls."""
+
+    def __init__(self, pool: Any, problem: FitProblem) -> None:
+        self.pool, self.problem = pool, problem
+
+    def map(self, function: Any, tasks: Any) -> list:
+        tasks = list(tasks)
+        self.problem.n_calls += len(tasks)
+        return self.pool.map(function, tasks)
 
 
 def _initial_walkers(problem: FitProblem, n_walkers: int, seed: int) -> np.ndarray:
@@ -79,6 +110,7 @@ def run_emcee(
     thin_by: int = 1,
     seed: int = 0,
     progress: bool = False,
+    pool: str = "none",
 ) -> FitResult:
     """Sample the posterior with emcee; resumable from ``output_dir``.
 
@@ -109,12 +141,16 @@ def run_emcee(
         Seeds the initial draws and the sampler's random state.
     progress : bool
         Show emcee's progress bar.
+    pool : {"none", "mpi"}
+        ``"mpi"``: evaluate the walkers one point per task on the other MPI ranks (run under
+        ``mpiexec -n N``, N >= 2; see the module text for when it pays); ``n_calls`` then
+        counts the points sent to the pool.
 
     Returns
     -------
     FitResult
         ``info`` holds ``tau``, ``converged``, ``iterations``, ``burn``, ``thin`` and
-        ``acceptance_fraction``.
+        ``acceptance_fraction``; the same on every MPI rank.
     """
     options = {k: v for k, v in locals().items() if k in EMCEE_OPTIONS}
     validate(options, EMCEE_OPTIONS, "run_emcee")
@@ -124,13 +160,49 @@ def run_emcee(
     n_walkers = max(32, 4 * ndim) if n_walkers is None else int(n_walkers)
     if n_walkers < 2 * ndim:
         raise ValueError(f"n_walkers must be >= 2 * ndim = {2 * ndim}; got {n_walkers}")
-    out = Path(output_dir)
+    settings = {"prior": prior.to_dict(), "likelihood": describe(likelihood),
+                **{k: v for k, v in options.items() if k not in ("initial", "pool")},
+                "n_walkers": n_walkers}  # the pool changes where, not what, is computed
+    args = (problem, Path(output_dir), settings, n_walkers, n_steps, initial, resume,
+            stop_when_converged, check_every, thin_by, seed, progress)
+    if pool == "none":
+        return _sample(*args)
+    comm = world()
+    if comm is None:
+        raise ValueError("pool='mpi' needs at least 2 MPI ranks: run under mpiexec -n N, N >= 2")
+    from schwimmbad import MPIPool
+
+    _POOL_PROBLEM[:] = [problem]
+    try:
+        mpi_pool = MPIPool(comm=comm)
+    except SystemExit:  # a worker rank: schwimmbad serves tasks in the constructor, then exits
+        result = comm.bcast(None, root=0)
+        if result is None:
+            raise RuntimeError(
+                "the emcee fit failed on MPI rank 0 (its error is reported there)"
+            ) from None
+        return result
+    result = None
+    try:
+        result = _sample(*args, pool=_CountingPool(mpi_pool, problem))
+    finally:
+        mpi_pool.close()
+        comm.bcast(result, root=0)  # the workers learn the result, or that there is none
+    return result
+
+
+def _sample(
+    problem: FitProblem, out: Path, settings: dict[str, Any], n_walkers: int, n_steps: int,
+    initial: np.ndarray | None,
+    resume: bool, stop_when_converged: bool, check_every: int, thin_by: int, seed: int,
+    progress: bool, pool: _CountingPool | None = None,
+) -> FitResult:
+    """:func:`run_emcee` after its checks; with ``pool``, one walker per task."""
+    prior, ndim = problem.prior, problem.prior.ndim
     out.mkdir(parents=True, exist_ok=True)
     backend = emcee.backends.HDFBackend(str(out / _BACKEND), name="mcmc")
     ledger_file = out / _LEDGER
     resuming = resume and (out / _BACKEND).is_file() and backend.iteration > 0
-    settings = {"prior": prior.to_dict(), "likelihood": describe(likelihood),
-                **{k: v for k, v in options.items() if k != "initial"}, "n_walkers": n_walkers}
     check_resume(out, settings, EMCEE_BUDGET, resuming)
     if resuming:
         shape = tuple(int(v) for v in backend.shape)
@@ -158,9 +230,14 @@ def run_emcee(
             if not np.isfinite(problem.log_posterior(start)).all():
                 raise ValueError("some initial walkers have a zero posterior (outside the prior?)")
     calls0, wall0 = ledger["n_calls"], ledger["wall_seconds"]
-    sampler = emcee.EnsembleSampler(
-        n_walkers, ndim, problem.log_posterior, vectorize=True, backend=backend
-    )
+    if pool is None:
+        sampler = emcee.EnsembleSampler(
+            n_walkers, ndim, problem.log_posterior, vectorize=True, backend=backend
+        )
+    else:
+        sampler = emcee.EnsembleSampler(
+            n_walkers, ndim, _pooled_log_posterior, pool=pool, backend=backend
+        )
     if not resuming:
         sampler.random_state = np.random.RandomState(seed).get_state()
     t0 = time.perf_counter()

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from fits.mpi import is_root
 from surrogates.io import atomic_write, write_text
 
 __all__ = ["FitResult", "weighted_quantile"]
@@ -104,7 +105,7 @@ class FitResult:
         Parameters
         ----------
         path : path, optional
-            Where to save the figure.
+            Where to save the figure (under MPI by rank 0 only).
         truths : dict, optional
             Parameter values to mark.
 
@@ -130,14 +131,16 @@ class FitResult:
             show_titles=True,
             plot_datapoints=False,
         )
-        if path is not None:
+        if path is not None and is_root():
             atomic_write(path, lambda p: fig.savefig(p, dpi=120, bbox_inches="tight"))
         return fig
 
     def save(self, folder: str | Path) -> Path:
         """Write ``samples.csv.gz``, ``summary.csv`` and ``result.json`` to ``folder``, each
-        atomically."""
+        atomically; under MPI (:mod:`fits.mpi`) only rank 0 writes, the others return."""
         folder = Path(folder)
+        if not is_root():
+            return folder
         atomic_write(folder / "samples.csv.gz", lambda p: self.samples.to_csv(p, index=False))
         summary = self.summary()
         atomic_write(folder / "summary.csv", summary.to_csv)

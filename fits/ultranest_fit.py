@@ -10,6 +10,10 @@ The output is the evidence :math:`\ln Z \pm \Delta\ln Z` and the weighted poster
 (the dead points with their importance weights). UltraNest needs finite log-likelihoods, so
 vetoed points (``-inf``, e.g. a failed viability cut) are passed on as ``-1e100``, its
 documented stand-in for "impossible".
+
+Under ``mpiexec -n N`` (mpi4py installed) UltraNest shares each batch of proposals out over the
+ranks; the run has one output folder, written by rank 0 only (UltraNest's files and our
+progress ledger), resumes the same way, and every rank returns the same result.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from fits.mpi import world
 from fits.priors import Prior
 from fits.problem import FitProblem
 from fits.results import FitResult
@@ -97,7 +102,8 @@ def run_ultranest(
     -------
     FitResult
         With ``log_evidence``, ``log_evidence_error``; ``info`` holds UltraNest's
-        ``niter``, ``ess`` and the calls made in this session.
+        ``niter``, ``ess``, the calls made in this session (summed over MPI ranks) and
+        ``mpi_ranks``. Under MPI every rank returns it; only rank 0 writes files.
     """
     import ultranest
 
@@ -110,12 +116,27 @@ def run_ultranest(
         )
     problem = FitProblem(likelihood, prior)
     problem.probe(seed=seed)
+    comm = world()
+    root = comm is None or comm.Get_rank() == 0
     out = Path(output_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    check_resume(out, {"prior": prior.to_dict(), "likelihood": describe(likelihood), **options},
-                 ULTRANEST_BUDGET, resume and (out / "results" / "points.hdf5").is_file())
     ledger_file = out / _LEDGER
-    ledger = json.loads(ledger_file.read_text()) if resume and ledger_file.is_file() else {}
+    ledger: dict[str, Any] = {}
+    refused = None  # a resume refused on rank 0 is refused on every rank
+    if root:
+        out.mkdir(parents=True, exist_ok=True)
+        try:
+            check_resume(
+                out, {"prior": prior.to_dict(), "likelihood": describe(likelihood), **options},
+                ULTRANEST_BUDGET, resume and (out / "results" / "points.hdf5").is_file(),
+            )
+        except ValueError as err:
+            refused = str(err)
+        if refused is None and resume and ledger_file.is_file():
+            ledger = json.loads(ledger_file.read_text())
+    if comm is not None:
+        refused, ledger = comm.bcast((refused, ledger), root=0)
+    if refused is not None:
+        raise ValueError(refused)
     if ledger.get("parameter_names", prior.names) != prior.names:
         raise ValueError(f"{out} holds a run of {ledger['parameter_names']}, not {prior.names}")
     wall0 = ledger.get("wall_seconds", 0.0) if resume else 0.0
@@ -124,7 +145,7 @@ def run_ultranest(
 
     def write_ledger(force: bool = False) -> None:
         now = time.perf_counter()
-        if force or now - last_write[0] > 1.0:
+        if root and (force or now - last_write[0] > 1.0):
             last_write[0] = now
             write_text(
                 ledger_file,
@@ -159,6 +180,10 @@ def run_ultranest(
     finally:
         write_ledger(force=True)
         sampler.pointstore.close()
+    wall = wall0 + time.perf_counter() - t0
+    calls = problem.n_calls
+    if comm is not None:
+        wall, calls = comm.bcast(wall, root=0), comm.allreduce(calls)
     ws = res["weighted_samples"]
     theta = np.asarray(ws["points"])
     samples = pd.DataFrame(theta, columns=prior.names)
@@ -172,11 +197,12 @@ def run_ultranest(
         log_evidence=float(res["logz"]),
         log_evidence_error=float(res["logzerr"]),
         n_calls=int(res["ncall"]),
-        wall_seconds=float(json.loads(ledger_file.read_text())["wall_seconds"]),
+        wall_seconds=float(wall),
         info={
             "niter": int(res["niter"]),
             "ess": float(res["ess"]),
-            "n_calls_this_session": int(problem.n_calls),
+            "n_calls_this_session": int(calls),
+            "mpi_ranks": 1 if comm is None else int(comm.Get_size()),
             "min_num_live_points": int(min_num_live_points),
             "ndraw_min": int(ndraw_min),
             "ndraw_max": int(ndraw_max),

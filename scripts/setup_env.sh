@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Create (once) the virtual environment .venv with the library and its dev tools.
+# Create (once) the virtual environment .venv with the library, its dev tools and MPI (the
+# MPICH wheel puts mpiexec in .venv/bin; mpi4py, schwimmbad).
 # Sourced by scripts/main.sh and scripts/test.sh; safe to run again.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -8,9 +9,10 @@ if [ ! -x .venv/bin/python ]; then
 fi
 # shellcheck disable=SC1091
 . .venv/bin/activate
-if ! python -c "import surrogates, pytest, ruff" 2>/dev/null; then
+if ! python -c "import surrogates, pytest, ruff, distributed, mpi4py, schwimmbad" 2>/dev/null \
+    || [ ! -x .venv/bin/mpiexec ]; then
   python -m pip install -q --upgrade pip
   # The CPU wheel of torch (an unpinned torch pulls a multi-GB CUDA build).
   python -m pip install -q torch==2.13.0
-  python -m pip install -q -e ".[dev]"
+  python -m pip install -q -e ".[dev,mpi]"
 fi

@@ -111,6 +111,17 @@ class Prediction:
     p_defined: np.ndarray | None = None
     far_from_data: np.ndarray | None = None
 
+    def to_frame(self, ids: Any) -> pd.DataFrame:
+        """One row per point: ``id``, ``mean``, ``std``, ``outside_domain``, and
+        ``p_defined`` and ``far_from_data`` where the surrogate has them (the columns
+        ``bsm-surrogates predict`` writes)."""
+        frame = pd.DataFrame({"id": np.asarray(ids), "mean": self.mean, "std": self.std,
+                              "outside_domain": self.outside_domain})
+        for column in ("p_defined", "far_from_data"):
+            if getattr(self, column) is not None:
+                frame[column] = getattr(self, column)
+        return frame
+
 
 @dataclass
 class MemberOutput:
@@ -357,25 +368,31 @@ class Surrogate(Configurable, ABC):
                 ya, None if self.baseline is None else self._baseline(Fa)
             )
         self.domain_ = Domain.from_data(Xa)
-        val = None
-        if X_val is not None:
-            Xv = check_features(X_val, name="X_val", space=self.space)
-            yv = check_target(y_val, self.target, Xv.shape[0], name="y_val")
-            Fv = self._features(Xv)
-            val = (self._inputs(Fv), self._targets(yv, Fv))
+        val = None if X_val is None else self._validation(X_val, y_val)
         torch.manual_seed(self.seed)
         self.fit_info_ = {"n_train": int(Xa.shape[0]), "n_val": 0 if val is None else len(val[1])}
         start = time.perf_counter()
         self._fit(self._inputs(Fa), self._targets(ya, Fa), val, progress)
         self.fit_info_["train_seconds"] = time.perf_counter() - start
         self.fit_info_["device"] = str(self.device)
+        self._recalibrate(val)
+        return self
+
+    def _recalibrate(self, val: tuple[torch.Tensor, torch.Tensor] | None) -> None:
+        """Fit the configured recalibration on validation inputs and targets (model space)."""
         self.recalibration_ = None
         if self.recalibration == "local_scale":
             if val is None:
                 raise ValueError("recalibration='local_scale' needs validation data (X_val, y_val)")
             mean, std = _model_space_summary(self._predict_chunked(val[0]))
             self.recalibration_ = LocalScale.fit(_np(val[1]), _np(mean), _np(std))
-        return self
+
+    def _validation(self, X_val: Any, y_val: Any) -> tuple[torch.Tensor, torch.Tensor]:
+        """Checked validation data as model-space (inputs, targets) of a fitted surrogate."""
+        Xv = check_features(X_val, name="X_val", space=self.space)
+        yv = check_target(y_val, self.target, Xv.shape[0], name="y_val")
+        Fv = self._features(Xv)
+        return self._inputs(Fv), self._targets(yv, Fv)
 
     def fit_support(
         self,

@@ -183,23 +183,15 @@ def _cmd_train(args: argparse.Namespace) -> None:
 
 
 def _cmd_predict(args: argparse.Namespace) -> None:
+    if args.scheduler is not None or args.partition_rows is not None:
+        _predict_partitioned(args)
+        return
     check_output(args.out, [args.data, args.model], overwrite=args.overwrite)
     surrogate = Surrogate.load(args.model)
     df = read_table(args.data)
     pred = surrogate.predict(df, strict=args.strict)
     ids = df["id"] if "id" in df.columns else pd.Series(np.arange(len(df)), name="id")
-    out = pd.DataFrame(
-        {
-            "id": ids.to_numpy(),
-            "mean": pred.mean,
-            "std": pred.std,
-            "outside_domain": pred.outside_domain,
-        }
-    )
-    if pred.p_defined is not None:
-        out["p_defined"] = pred.p_defined
-    if pred.far_from_data is not None:
-        out["far_from_data"] = pred.far_from_data
+    out = pred.to_frame(ids)
     finite = np.isfinite(pred.mean) & np.isfinite(pred.std)
     if not finite.all():
         if not args.allow_nonfinite:
@@ -217,6 +209,26 @@ def _cmd_predict(args: argparse.Namespace) -> None:
         f"wrote {len(out)} predictions ({surrogate.target.name}, {unit}) to {args.out}; "
         f"{int(pred.outside_domain.sum())} outside the training box"
         + ("" if finite.all() else f", {int((~finite).sum())} not finite")
+    )
+
+
+def _predict_partitioned(args: argparse.Namespace) -> None:
+    """``predict`` over a table larger than memory, on Dask workers or here (no scheduler)."""
+    from surrogates.parallel import dask_client, predict_table
+
+    kwargs = {"partition_rows": args.partition_rows or 100_000, "strict": args.strict,
+              "allow_nonfinite": args.allow_nonfinite, "overwrite": args.overwrite}
+    if args.scheduler is None:
+        counts = predict_table(args.model, args.data, args.out, **kwargs)
+    else:
+        local = args.scheduler == "local"
+        with dask_client(args.scheduler, n_workers=args.workers if local else None,
+                         memory_limit=args.worker_memory if local else None) as client:
+            counts = predict_table(args.model, args.data, args.out, client=client, **kwargs)
+    print(
+        f"wrote {counts['rows']} predictions to {args.out}; {counts['outside_domain']} "
+        "outside the training box"
+        + (f", {counts['nonfinite']} not finite" if counts["nonfinite"] else "")
     )
 
 
@@ -304,8 +316,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", required=True, help="CSV/Parquet with the 19 parameter columns")
     p.add_argument(
         "--out", required=True,
-        help="CSV to write: id, mean, std, outside_domain (and p_defined with a support model)",
+        help="CSV to write: id, mean, std, outside_domain (and p_defined, far_from_data where "
+        "the model has them; with --scheduler or --partition-rows: .parquet, .csv or .csv.gz)",
     )
+    p.add_argument(
+        "--scheduler",
+        help="predict partition by partition on Dask workers: 'local' (a local cluster) or a "
+        "scheduler address (tcp://HOST:8786); for tables larger than memory",
+    )
+    p.add_argument(
+        "--partition-rows", type=int,
+        help="rows per partition (default 100000); without --scheduler the partitions run "
+        "here, one after the other",
+    )
+    p.add_argument("--workers", type=int, help="workers of --scheduler local (default: cores)")
+    p.add_argument("--worker-memory", help="memory per local worker, e.g. 2GiB")
     p.add_argument("--strict", action="store_true", help="fail on points outside the training box")
     p.add_argument(
         "--allow-nonfinite",
