@@ -20,6 +20,18 @@ A pMSSM sub-space with saved surrogates standing in for SOFTSUSY
       free: [tanb, At, mqL3, mtR3]
       benchmark: {M1: ..., ...}                                 # values of the fixed parameters
 
+SOFTSUSY itself in the loop (``examples/scan_softsusy_higgs.yaml``; see
+:class:`~fits.scan.softsusy.SoftsusySimulator`)::
+
+    simulator:
+      name: softsusy
+      free: [tanb, At, mqL3, mtR3]
+      benchmark: {M1: ..., ...}      # values of the fixed parameters
+      n_workers: 2                   # SOFTSUSY runs at once
+      timeout: 60                    # seconds per point, then invalid ("timeout")
+      executable: ...                # optional; else $BSM_SURROGATES_SOFTPOINT or
+                                     # ../shared/tools/softsusy/softpoint.x
+
 ``scan`` takes the keyword arguments of :class:`~fits.scan.loop.ActiveScan`. The output folder
 holds ``tested.csv`` (appended as simulator results arrive), ``history.csv``,
 ``settings.json``, the warm-start ``state/`` and ``tested_points.png``
@@ -38,12 +50,15 @@ from fits.config import load_surrogate, read_yaml_config, resolve_path
 from fits.scan.constraints import Constraint
 from fits.scan.loop import ActiveScan, ScanResult
 from fits.scan.simulators import Simulator, SurrogateSimulator, eggbox, hypersphere
+from fits.scan.softsusy import SoftsusySimulator
 from fits.scan.store import ScanStore
 from surrogates.io import atomic_write
+from surrogates.validation import check_keys
 
 __all__ = ["ScanConfig", "load_scan_config", "run_scan_config"]
 
 _KEYS = {"output", "simulator", "constraints", "budget", "scan"}
+_SOFTSUSY_KEYS = {"free", "benchmark", "executable", "timeout", "n_workers"}
 
 
 @dataclass
@@ -74,10 +89,20 @@ def _simulator(spec: dict[str, Any], base: Path, where: str) -> Simulator:
                 validity=None if validity is None else load_surrogate(base, validity),
                 **spec,
             )
+        if name == "softsusy":
+            check_keys(spec, _SOFTSUSY_KEYS, f"{where}: simulator softsusy")
+            executable = spec.pop("executable", None)
+            return SoftsusySimulator(
+                free=spec.pop("free", None),
+                fixed=spec.pop("benchmark", None),
+                executable=None if executable is None else resolve_path(base, executable),
+                **spec,
+            )
     except (TypeError, KeyError) as err:
         raise ValueError(f"{where}: simulator {name!r}: {err}") from None
     raise ValueError(
-        f"{where}: simulator.name must be eggbox, hypersphere or pmssm_surrogate; got {name!r}"
+        f"{where}: simulator.name must be eggbox, hypersphere, pmssm_surrogate or softsusy; "
+        f"got {name!r}"
     )
 
 
