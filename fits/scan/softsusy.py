@@ -24,6 +24,7 @@ flag, as in the reference data.
 from __future__ import annotations
 
 import math
+import numbers
 import os
 import subprocess
 from collections.abc import Mapping, Sequence
@@ -122,7 +123,8 @@ def run_softpoint(executable: str, slha_in: str, timeout: float) -> dict[str, An
     if not row["valid"]:
         return _invalid(row["problem"])
     if status:
-        return _invalid(f"{status} without a problem flag: {_one_line(run.stderr)}".rstrip(": "))
+        detail = _one_line(run.stderr)
+        return _invalid(f"{status} without a problem flag" + (f": {detail}" if detail else ""))
     if not math.isfinite(row["h0"]):
         return _invalid("no finite m_h")
     return {"valid": 1.0, "h0": row["h0"], "xsec_n2c1_fb": row["xsec_n2c1_fb"], "reason": None}
@@ -168,7 +170,7 @@ class SoftsusySimulator(PMSSMSimulator):
         executor: Executor | None = None,
     ) -> None:
         super().__init__(list(PMSSM19.names if free is None else free), fixed or {}, OBSERVABLES)
-        if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not timeout > 0:
+        if isinstance(timeout, bool) or not isinstance(timeout, numbers.Real) or not timeout > 0:
             raise ValueError(f"timeout must be a number of seconds > 0; got {timeout!r}")
         check_integers(("n_workers", n_workers, 1))
         if executor is not None and not isinstance(executor, Executor):
