@@ -21,9 +21,11 @@ Measured:
   model trained on the N uniform calls: error of m_h on an independent uniform sample
   (``--n-test`` calls, another seed) restricted to the target region.
 
-Usage (about 25 minutes on two shared cores; a CPU-hungry neighbour slows SOFTSUSY)::
+Usage (the figures of the methods page: about 45 minutes on two cores shared with other
+jobs, load average 10-13; the issue's 5,000-call stage is ``--calls 1000 5000``)::
 
-    nice -n 10 python benchmarks/softsusy_scan.py --calls 1000 5000 --output runs/softsusy_scan
+    nice -n 10 python benchmarks/softsusy_scan.py --calls 1000 2000 --n-throughput 100 \
+        --n-test 600 --output runs/softsusy_scan
 """
 
 from __future__ import annotations
