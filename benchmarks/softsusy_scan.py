@@ -74,10 +74,9 @@ class _Cached(Simulator):
     """The simulator with its results kept by point: a rerun of a deterministic baseline to
     more calls replays its first calls instead of running SOFTSUSY again."""
 
-    info_columns = ("reason",)
-
     def __init__(self, simulator: Simulator) -> None:
         super().__init__(simulator.space, simulator.observables)
+        self.info_columns = simulator.info_columns
         self.simulator, self.name = simulator, simulator.name
         self.results: dict[bytes, dict] = {}
 
