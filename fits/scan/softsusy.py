@@ -27,6 +27,7 @@ import math
 import numbers
 import os
 import subprocess
+import threading
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
 from pathlib import Path
@@ -53,6 +54,12 @@ _REPOSITORY_ROOT = Path(__file__).resolve().parents[2]
 OBSERVABLES = ("valid", "h0", "xsec_n2c1_fb")
 
 _STDERR_CHARS = 200  # of SOFTSUSY's standard error kept in a reason
+
+#: One parse at a time per process: pyslha reads numbers with ``ast.literal_eval``, and
+#: CPython 3.11's AST constructor raises "SystemError: AST constructor recursion depth
+#: mismatch" when threads compile at once (python/cpython#106905; seen here once in ~3,000
+#: points with 2 threads). Parsing takes ~10 ms of SOFTSUSY's ~60 ms per point.
+_PARSE_LOCK = threading.Lock()
 
 
 def find_softpoint(executable: str | Path | None = None) -> Path:
@@ -116,7 +123,8 @@ def run_softpoint(executable: str, slha_in: str, timeout: float) -> dict[str, An
         return _invalid(f"could not run {executable}: {_one_line(str(err))}")
     status = f"exit status {run.returncode}" if run.returncode else ""
     try:
-        row = read_slha_text(run.stdout, where="SOFTSUSY output")
+        with _PARSE_LOCK:
+            row = read_slha_text(run.stdout, where="SOFTSUSY output")
     except ValueError as err:
         detail = _one_line(run.stderr) or _one_line(str(err))
         return _invalid(f"{status or 'unreadable output'}: {detail}")
