@@ -20,6 +20,18 @@ A pMSSM sub-space with saved surrogates standing in for SOFTSUSY
       free: [tanb, At, mqL3, mtR3]
       benchmark: {M1: ..., ...}                                 # values of the fixed parameters
 
+SOFTSUSY itself in the loop (``examples/scan_softsusy_higgs.yaml``; see
+:class:`~fits.scan.softsusy.SoftsusySimulator`)::
+
+    simulator:
+      name: softsusy
+      free: [tanb, At, mqL3, mtR3]
+      benchmark: {M1: ..., ...}      # values of the fixed parameters
+      n_workers: 2                   # SOFTSUSY runs at once
+      timeout: 60                    # seconds per point, then invalid ("timeout")
+      executable: ...                # optional; else $BSM_SURROGATES_SOFTPOINT or
+                                     # ../shared/tools/softsusy/softpoint.x
+
 ``scan`` takes the keyword arguments of :class:`~fits.scan.loop.ActiveScan`. The output folder
 holds ``tested.csv`` (appended as simulator results arrive), ``history.csv``,
 ``settings.json``, the warm-start ``state/`` and ``tested_points.png``
@@ -37,6 +49,8 @@ from fits.scan.constraints import Constraint
 from fits.scan.loop import DEFAULT_MODEL_OPTIONS, ActiveScan, ScanResult
 from fits.scan.proposals import PROPOSAL_OPTIONS
 from fits.scan.simulators import Simulator, SurrogateSimulator, eggbox, hypersphere
+from fits.scan.softsusy import OPTIONS as SOFTSUSY_OPTIONS
+from fits.scan.softsusy import SoftsusySimulator
 from fits.scan.store import ScanStore
 from surrogates.io import atomic_write
 from surrogates.params import Interval, ListOf, MappingOf, OneOf, Options, Section, validate
@@ -55,6 +69,11 @@ SIMULATORS: dict[str, dict[str, Any]] = {
         "free": ListOf(Options(PARAMETER_NAMES), min_length=1),
         "benchmark": MappingOf(Interval("real"), keys=PARAMETER_NAMES),
         "min_valid_probability": Interval("real", 0, 1),
+    },
+    "softsusy": {
+        "free": ListOf(Options(PARAMETER_NAMES), min_length=1),
+        "benchmark": MappingOf(Interval("real"), keys=PARAMETER_NAMES),
+        "executable": [str, None], **SOFTSUSY_OPTIONS,
     },
 }
 #: The scan configuration file, declared as data (:mod:`surrogates.params`); the surrogate's
@@ -100,10 +119,19 @@ def _simulator(spec: dict[str, Any], base: Path, where: str) -> Simulator:
                 validity=None if validity is None else load_surrogate(base, validity),
                 **spec,
             )
+        if name == "softsusy":
+            executable = spec.pop("executable", None)
+            return SoftsusySimulator(
+                free=spec.pop("free", None),
+                fixed=spec.pop("benchmark", None),
+                executable=None if executable is None else resolve_path(base, executable),
+                **spec,
+            )
     except (TypeError, KeyError) as err:
         raise ValueError(f"{where}: simulator {name!r}: {err}") from None
     raise ValueError(
-        f"{where}: simulator.name must be eggbox, hypersphere or pmssm_surrogate; got {name!r}"
+        f"{where}: simulator.name must be eggbox, hypersphere, pmssm_surrogate or softsusy; "
+        f"got {name!r}"
     )
 
 

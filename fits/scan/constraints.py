@@ -94,8 +94,7 @@ def evaluate(simulator: Simulator, constraints: list[Constraint], X: np.ndarray)
         The parameters, the observables, ``in_target`` and ``log_likelihood``, one row per point.
     """
     observed = simulator(X)
-    frame = pd.DataFrame(X, columns=list(simulator.space.names))
-    frame[list(observed.columns)] = observed.to_numpy()
+    frame = pd.concat([pd.DataFrame(X, columns=list(simulator.space.names)), observed], axis=1)
     frame["in_target"] = in_target_region(observed, constraints)
     frame["log_likelihood"] = log_likelihood(observed, constraints)
     return frame

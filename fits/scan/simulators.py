@@ -23,7 +23,10 @@ from surrogates.base import Surrogate
 from surrogates.space import PMSSM19, ParameterSpace
 from surrogates.validation import check_features
 
-__all__ = ["Simulator", "FunctionSimulator", "SurrogateSimulator", "eggbox", "hypersphere"]
+__all__ = [
+    "Simulator", "FunctionSimulator", "PMSSMSimulator", "SurrogateSimulator", "eggbox",
+    "hypersphere",
+]
 
 
 class Simulator:
@@ -40,7 +43,12 @@ class Simulator:
     -----
     Subclasses implement :meth:`_evaluate` on a validated float64 array; calling the simulator
     validates the input once (shape, columns, NaN) and checks the output's shape and columns.
+    A subclass may name ``info_columns``: outputs that are no observables (e.g. why a point
+    failed), returned after the observables as they come.
     """
+
+    #: Non-numeric output columns passed through after the observables.
+    info_columns: tuple[str, ...] = ()
 
     def __init__(self, space: ParameterSpace, observables: Sequence[str]) -> None:
         self.space = space
@@ -57,16 +65,20 @@ class Simulator:
         Returns
         -------
         DataFrame
-            One row per point, one float column per observable; NaN where undefined.
+            One row per point, one float column per observable (NaN where undefined), then
+            the ``info_columns`` as returned.
         """
         Xa = check_features(X, space=self.space)
         out = pd.DataFrame(self._evaluate(Xa))
-        missing = [c for c in self.observables if c not in out.columns]
+        missing = [c for c in (*self.observables, *self.info_columns) if c not in out.columns]
         if missing:
             raise ValueError(f"the simulator returned no column(s) {', '.join(missing)}")
         if len(out) != len(Xa):
             raise ValueError(f"the simulator returned {len(out)} rows for {len(Xa)} points")
-        return out.loc[:, list(self.observables)].astype(float).reset_index(drop=True)
+        values = out.loc[:, list(self.observables)].astype(float)
+        return pd.concat([values, out.loc[:, list(self.info_columns)]], axis=1).reset_index(
+            drop=True
+        )
 
 
 class FunctionSimulator(Simulator):
@@ -134,7 +146,37 @@ def hypersphere(n_dim: int, half_width: float = 3.0) -> FunctionSimulator:
     return FunctionSimulator(space, function, ["O"], name=f"hypersphere{n}d")
 
 
-class SurrogateSimulator(Simulator):
+class PMSSMSimulator(Simulator):
+    """Base class: a code on a sub-space of the pMSSM-19, the other parameters fixed.
+
+    Parameters
+    ----------
+    free : sequence of str
+        pMSSM-19 parameters to scan, in column order.
+    fixed : mapping of str to float
+        Values of every other pMSSM-19 parameter (GeV; extra keys are ignored).
+    observables : sequence of str
+    """
+
+    def __init__(
+        self, free: Sequence[str], fixed: Mapping[str, float], observables: Sequence[str]
+    ) -> None:
+        space = PMSSM19.subspace(free, name="pMSSM-19[" + ",".join(free) + "]")
+        super().__init__(space, observables)
+        missing = [p for p in PMSSM19.names if p not in free and p not in fixed]
+        if missing:
+            raise ValueError(f"fixed needs a value for every parameter not free; missing {missing}")
+        self._columns = [PMSSM19.index(p) for p in free]
+        self._base = np.array([float(fixed.get(p, np.nan)) for p in PMSSM19.names])
+
+    def full_points(self, X: np.ndarray) -> np.ndarray:
+        """Embed sub-space points ``X`` (n_points, n_free) into the 19 parameters."""
+        full = np.tile(self._base, (len(X), 1))
+        full[:, self._columns] = X
+        return full
+
+
+class SurrogateSimulator(PMSSMSimulator):
     """Saved pMSSM surrogates as a simulator on a sub-space of the 19 parameters.
 
     The free parameters are scanned; the others are fixed at ``fixed`` (typically a benchmark
@@ -163,11 +205,7 @@ class SurrogateSimulator(Simulator):
         validity: Surrogate | None = None,
         min_valid_probability: float = 0.5,
     ) -> None:
-        space = PMSSM19.subspace(free, name="pMSSM-19[" + ",".join(free) + "]")
-        super().__init__(space, list(surrogates))
-        missing = [p for p in PMSSM19.names if p not in free and p not in fixed]
-        if missing:
-            raise ValueError(f"fixed needs a value for every parameter not free; missing {missing}")
+        super().__init__(free, fixed, list(surrogates))
         for name, model in {**surrogates, "validity": validity}.items():
             if model is not None and model.space != PMSSM19:
                 raise ValueError(f"surrogate {name!r} is not a pMSSM-19 surrogate")
@@ -180,15 +218,7 @@ class SurrogateSimulator(Simulator):
         self.surrogates = dict(surrogates)
         self.validity = validity
         self.min_valid_probability = float(min_valid_probability)
-        self._columns = [PMSSM19.index(p) for p in free]
-        self._base = np.array([float(fixed.get(p, np.nan)) for p in PMSSM19.names])
         self.name = "pmssm-surrogate"
-
-    def full_points(self, X: np.ndarray) -> np.ndarray:
-        """Embed sub-space points ``X`` (n_points, n_free) into the 19 parameters."""
-        full = np.tile(self._base, (len(X), 1))
-        full[:, self._columns] = X
-        return full
 
     def _evaluate(self, X: np.ndarray) -> dict[str, np.ndarray]:
         full = self.full_points(X)

@@ -40,7 +40,8 @@ from surrogates.data.xsec import xsec_n2c1
 from surrogates.space import PARAMETER_NAMES
 
 __all__ = [
-    "EXTPAR_CODES", "MINPAR_CODES", "POINT_COLUMNS", "read_slha", "read_slha_files", "slha_input",
+    "EXTPAR_CODES", "MINPAR_CODES", "POINT_COLUMNS", "read_slha", "read_slha_files",
+    "read_slha_text", "slha_input",
 ]
 
 #: EXTPAR code (SLHA 2) of each pMSSM-19 parameter set there.
@@ -91,40 +92,40 @@ def _point_id(path: Path) -> str:
     return stem[len("point_") :] if stem.startswith("point_") and stem != "point_" else stem
 
 
-def _block(doc: pyslha.Doc, name: str, path: Path) -> Mapping[Any, Any]:
+def _block(doc: pyslha.Doc, name: str, where: str) -> Mapping[Any, Any]:
     try:
         return doc.blocks[name]
     except KeyError:
-        raise ValueError(f"SLHA file {path}: no block {name}") from None
+        raise ValueError(f"{where}: no block {name}") from None
 
 
-def _entry(block: Mapping[Any, Any], key: Any, name: str, path: Path) -> Any:
+def _entry(block: Mapping[Any, Any], key: Any, name: str, where: str) -> Any:
     try:
         return block[key]
     except KeyError:
         shown = " ".join(str(k) for k in key) if isinstance(key, tuple) else key
-        raise ValueError(f"SLHA file {path}: block {name} has no entry {shown}") from None
+        raise ValueError(f"{where}: block {name} has no entry {shown}") from None
 
 
-def _matrix(doc: pyslha.Doc, name: str, size: int, path: Path) -> np.ndarray:
-    block = _block(doc, name, path)
+def _matrix(doc: pyslha.Doc, name: str, size: int, where: str) -> np.ndarray:
+    block = _block(doc, name, where)
     indices = range(1, size + 1)
     return np.array(
-        [[_entry(block, (i, j), name, path) for j in indices] for i in indices], dtype=np.float64
+        [[_entry(block, (i, j), name, where) for j in indices] for i in indices], dtype=np.float64
     )
 
 
-def _parameters(doc: pyslha.Doc, path: Path) -> dict[str, float]:
-    extpar = _block(doc, "EXTPAR", path)
-    minpar = _block(doc, "MINPAR", path)
+def _parameters(doc: pyslha.Doc, where: str) -> dict[str, float]:
+    extpar = _block(doc, "EXTPAR", where)
+    minpar = _block(doc, "MINPAR", where)
     for code, code2 in _SECOND_GENERATION.items():
-        if code2 in extpar and extpar[code2] != _entry(extpar, code, "EXTPAR", path):
+        if code2 in extpar and extpar[code2] != _entry(extpar, code, "EXTPAR", where):
             raise ValueError(
-                f"SLHA file {path}: EXTPAR {code} = {extpar[code]} and {code2} = {extpar[code2]}"
+                f"{where}: EXTPAR {code} = {extpar[code]} and {code2} = {extpar[code2]}"
                 " differ; the pMSSM-19 has equal first- and second-generation soft masses"
             )
-    values = {name: _entry(extpar, code, "EXTPAR", path) for name, code in EXTPAR_CODES.items()}
-    values |= {name: _entry(minpar, code, "MINPAR", path) for name, code in MINPAR_CODES.items()}
+    values = {name: _entry(extpar, code, "EXTPAR", where) for name, code in EXTPAR_CODES.items()}
+    values |= {name: _entry(minpar, code, "MINPAR", where) for name, code in MINPAR_CODES.items()}
     return {name: float(values[name]) for name in PARAMETER_NAMES}
 
 
@@ -156,12 +157,41 @@ def read_slha(path: str | Path) -> dict[str, Any]:
     if not path.is_file():
         raise ValueError(f"SLHA file {path} does not exist or is not a file")
     try:
-        doc = pyslha.read(str(path), ignorenomass=True)
-    except (pyslha.ParseError, pyslha.AccessError, ValueError, TypeError, IndexError) as err:
+        text = path.read_text()
+    except (OSError, UnicodeDecodeError) as err:
         raise ValueError(f"SLHA file {path} could not be parsed: {err}") from err
+    return read_slha_text(text, _point_id(path), where=f"SLHA file {path}")
 
-    spinfo = _block(doc, "SPINFO", path)
-    row: dict[str, Any] = {"id": _point_id(path), **_parameters(doc, path)}
+
+def read_slha_text(text: str, point_id: str = "", where: str = "SLHA text") -> dict[str, Any]:
+    """SOFTSUSY's SLHA output, as a string (e.g. its standard output), as a row.
+
+    Parameters
+    ----------
+    text : str
+        The output of ``softpoint.x leshouches`` for one pMSSM-19 point.
+    point_id : str
+        The row's ``id``.
+    where : str
+        What the text is, for error messages.
+
+    Returns
+    -------
+    dict
+        As :func:`read_slha`.
+
+    Raises
+    ------
+    ValueError
+        As :func:`read_slha`, the message starting with ``where``.
+    """
+    try:
+        doc = pyslha.readSLHA(text, ignorenomass=True)
+    except (pyslha.ParseError, pyslha.AccessError, ValueError, TypeError, IndexError) as err:
+        raise ValueError(f"{where} could not be parsed: {err}") from err
+
+    spinfo = _block(doc, "SPINFO", where)
+    row: dict[str, Any] = {"id": point_id, **_parameters(doc, where)}
     if 4 in spinfo:
         row |= {
             "valid": 0,
@@ -172,23 +202,23 @@ def read_slha(path: str | Path) -> dict[str, Any]:
         }
         return row
 
-    mass = _block(doc, "MASS", path)
+    mass = _block(doc, "MASS", where)
     sparticles = sorted(
         (abs(float(m)), pdg) for pdg, m in mass.items() if pdg >= _PDG_SPARTICLE_MIN
     )
     if not sparticles:
-        raise ValueError(f"SLHA file {path}: block MASS has no sparticle (code >= 1000000)")
+        raise ValueError(f"{where}: block MASS has no sparticle (code >= 1000000)")
     xsec = xsec_n2c1(
-        float(_entry(mass, _PDG_N2, "MASS", path)),
-        float(_entry(mass, _PDG_C1, "MASS", path)),
-        _matrix(doc, "NMIX", 4, path),
-        _matrix(doc, "UMIX", 2, path),
-        _matrix(doc, "VMIX", 2, path),
+        float(_entry(mass, _PDG_N2, "MASS", where)),
+        float(_entry(mass, _PDG_C1, "MASS", where)),
+        _matrix(doc, "NMIX", 4, where),
+        _matrix(doc, "UMIX", 2, where),
+        _matrix(doc, "VMIX", 2, where),
     )
     row |= {
         "valid": 1,
         "problem": None,
-        "h0": float(_entry(mass, _PDG_H0, "MASS", path)),
+        "h0": float(_entry(mass, _PDG_H0, "MASS", where)),
         "xsec_n2c1_fb": float(xsec),
         "lsp_pdg": int(sparticles[0][1]),
     }
