@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -279,3 +281,41 @@ def test_works_with_a_trained_surrogate():
     for mode in ("quadrature", "mixture"):
         logl = GaussianMeasurement.higgs_mass(sur, uncertainty=mode).log_likelihood(X)
         assert logl.shape == (7,) and np.isfinite(logl).all()
+
+
+# ------------------------------------------------------------ boundary messages, one by one
+def _raises_exactly(message):
+    """pytest.raises(ValueError) whose message is exactly ``message``."""
+    return pytest.raises(ValueError, match=f"^{re.escape(message)}$")
+
+
+def test_term_boundary_errors_name_the_key_the_allowed_values_and_the_value(stub):
+    with _raises_exactly("outside must be one of 'reject', 'flag'; got 'drop'"):
+        GaussianMeasurement("mh", stub, 125.0, 1.0, outside="drop")
+    for bad in ("", "a.b", 3):
+        with _raises_exactly(f"a term name must be a non-empty string without '.'; got {bad!r}"):
+            GaussianMeasurement(bad, stub, 125.0, 1.0)
+    with _raises_exactly("term 'mh': the observable must have a predict(X) method"):
+        GaussianMeasurement("mh", object(), 125.0, 1.0)
+    with _raises_exactly("exp_error must be a finite number > 0; got 0"):
+        GaussianMeasurement("mh", stub, 125.0, 0)
+    with _raises_exactly("theory_error must be a finite number >= 0; got -1.0"):
+        GaussianMeasurement("mh", stub, 125.0, 1.0, -1.0)
+    term = GaussianMeasurement("mh", stub, 125.0, 1.0, 0.0)  # zero theory error is allowed
+    assert term.outside == "reject" and repr(term) == "GaussianMeasurement('mh')"
+
+
+def test_combination_boundary_errors_and_per_term_columns(X, stub):
+    t1 = GaussianMeasurement("mh", stub, 125.0, 1.0)
+    with _raises_exactly("a Combination needs at least one term"):
+        Combination([])
+    with _raises_exactly("Combination takes likelihood Terms; got Stub"):
+        Combination([t1, stub])
+    with _raises_exactly("term names must be unique and not 'logl'; repeated: []"):
+        Combination([t1, GaussianMeasurement("logl", stub, 1.0, 1.0)])
+    stub.outside = np.array([False, True, False, False, True])
+    flagged = GaussianMeasurement("mh", stub, 125.0, 1.0, outside="flag")
+    df = Combination([flagged]).evaluate(X)
+    np.testing.assert_array_equal(df["mh"], flagged.log_likelihood(X))
+    np.testing.assert_array_equal(df["mh.outside"], stub.outside)
+    assert repr(Combination([flagged])) == "Combination([GaussianMeasurement('mh')])"
