@@ -302,3 +302,38 @@ def test_sampler_matches_a_long_reference_chain_on_a_hierarchical_bnn_posterior(
             a, b = g_hmc**power, g_ref**power
             se = math.sqrt(a.var() / az.ess(a) + b.var() / az.ess(b))
             assert abs(a.mean() - b.mean()) < 4 * se, (power, a.mean(), b.mean(), se)
+
+
+def test_dual_averaging_follows_hoffman_gelman_equation_6():
+    """Written out from Hoffman & Gelman (2014), Sec. 3.2 and Algorithm 5, with their
+    gamma = 0.05, t0 = 10, kappa = 0.75, mu = ln(10 eps_0), H_0 = 0, ln eps_bar_0 = 0."""
+    eps0, target = np.array([0.3, 2.0]), 0.65
+    accepts = np.random.default_rng(12).uniform(size=(30, 2))
+    da = DualAveraging.start(torch.tensor(eps0, dtype=torch.float64))
+    mu, h_bar, log_eps_bar = np.log(10 * eps0), np.zeros(2), np.zeros(2)
+    for t, alpha in enumerate(accepts, start=1):
+        h_bar = (1 - 1 / (t + 10)) * h_bar + (target - alpha) / (t + 10)
+        log_eps = mu - np.sqrt(t) / 0.05 * h_bar
+        log_eps_bar = t**-0.75 * log_eps + (1 - t**-0.75) * log_eps_bar
+        da = da.update(torch.tensor(alpha, dtype=torch.float64), target)
+        np.testing.assert_allclose(da.step_size.numpy(), np.exp(log_eps), rtol=1e-12)
+        np.testing.assert_allclose(da.final_step_size.numpy(), np.exp(log_eps_bar), rtol=1e-12)
+    assert da.t == 30
+
+
+def test_thinning_keeps_every_thin_th_state_and_the_progress_bar_changes_nothing():
+    """Same seed, same number of iterations: thin = 3 keeps iterations 3, 6, ... after burn-in
+    of the thin = 1 chain; showing progress draws no random numbers."""
+    lpg = _gaussian(torch.tensor([0.5, 2.0], dtype=torch.float64))
+    start = torch.zeros(3, 2, dtype=torch.float64)
+    runs = []
+    for thin, n_samples, progress in [(1, 30, False), (3, 10, False), (3, 10, True)]:
+        torch.manual_seed(13)
+        runs.append(run_chains(lpg, start, n_burnin=20, n_samples=n_samples, thin=thin,
+                               n_leapfrog=5, progress=progress))
+    every, thinned, shown = runs
+    assert thinned.draws.shape == (3, 10, 2)
+    torch.testing.assert_close(thinned.draws, every.draws[:, 2::3], rtol=0, atol=0)
+    for field in ("draws", "accept_prob", "divergent", "step_size"):
+        assert torch.equal(getattr(shown, field), getattr(thinned, field))
+    assert shown.n_leapfrog == thinned.n_leapfrog and shown.n_burnin == 20
