@@ -319,3 +319,66 @@ def test_combination_boundary_errors_and_per_term_columns(X, stub):
     np.testing.assert_array_equal(df["mh"], flagged.log_likelihood(X))
     np.testing.assert_array_equal(df["mh.outside"], stub.outside)
     assert repr(Combination([flagged])) == "Combination([GaussianMeasurement('mh')])"
+
+
+def _signal_region(**kw):
+    obs = FunctionObservable(lambda X: X[:, 0])
+    args = {"n_observed": 2, "background": 1.0, "background_error": 0.1,
+            "luminosity": 1.0, "efficiency": 0.5, **kw}
+    n, b, db = args.pop("n_observed"), args.pop("background"), args.pop("background_error")
+    return SignalRegion("sr", obs, n, b, db, **args)
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda: _signal_region(n_observed=-1), "n_observed must be an integer >= 0; got -1"),
+        (lambda: _signal_region(background=0), "background must be a finite number > 0; got 0"),
+        (lambda: _signal_region(background_error=-0.5),
+         "background_error must be a finite number >= 0; got -0.5"),
+        (lambda: _signal_region(luminosity=np.inf),
+         "luminosity must be a finite number > 0; got inf"),
+        (lambda: _signal_region(efficiency=0), "efficiency must be a finite number > 0; got 0"),
+        (lambda: _signal_region(signal_rel_error=-1),
+         "signal_rel_error must be a finite number >= 0; got -1"),
+        (lambda: _signal_region(nuisance="fix"),
+         "nuisance must be one of 'profile', 'marginalise'; got 'fix'"),
+        (lambda: _signal_region(test_statistic="one_sided"),
+         "test_statistic must be one of 'two_sided', 'upper_limit'; got 'one_sided'"),
+        (lambda: _signal_region(nuisance="marginalise", test_statistic="upper_limit"),
+         "test_statistic='upper_limit' needs nuisance='profile'"),
+        (lambda: _signal_region(uncertainty="quadrature"),
+         "uncertainty must be one of 'nuisance', 'none'; got 'quadrature'"),
+        (lambda: _signal_region(n_nodes=1), "n_nodes must be an integer >= 2; got 1"),
+        (lambda: SignalRegion("sr", None, 2, 1.0, 0.1, luminosity=1.0, efficiency=0.5),
+         "term 'sr': the observable must have a predict(X) method"),
+        (lambda: GaussianMeasurement("mh", FunctionObservable(np.sum), np.nan, 1.0),
+         "term 'mh': value must be finite; got nan"),
+        (lambda: GaussianMeasurement("mh", FunctionObservable(np.sum), 1.0, 1.0,
+                                     uncertainty="both"),
+         "uncertainty must be one of 'quadrature', 'mixture', 'none'; got 'both'"),
+        (lambda: Viability("v", None), "term 'v': the classifier must have a predict(X) method"),
+        (lambda: Viability("v", Stub([[0.5]]), mode="veto"),
+         "mode must be one of 'multiply', 'cut'; got 'veto'"),
+        (lambda: Viability("v", Stub([[0.5]]), threshold=1.0),
+         "threshold must be in (0, 1); got 1.0"),
+        (lambda: Viability("v", Stub([[0.5]]), threshold=0),
+         "threshold must be in (0, 1); got 0"),
+        (lambda: Viability("v", Stub([[0.5]]), n_std=-1),
+         "n_std must be a finite number >= 0; got -1"),
+        (lambda: FunctionObservable(3), "FunctionObservable needs a callable; got int"),
+    ],
+)
+def test_constructor_errors_are_exact(make, message):
+    with _raises_exactly(message):
+        make()
+
+
+def test_defaults_of_the_terms():
+    sr = _signal_region()
+    assert (sr.signal_rel_error, sr.nuisance, sr.test_statistic, sr.uncertainty, sr.outside,
+            sr.n_nodes) == (0.0, "profile", "two_sided", "nuisance", "reject", 24)
+    v = Viability("v", Stub([[0.5]]))
+    assert (v.mode, v.threshold, v.n_std, v.outside) == ("multiply", 0.5, 0.0, "reject")
+    g = GaussianMeasurement("mh", Stub([[0.5]]), 1.0, 1.0)
+    assert (g.theory_error, g.uncertainty, g.outside) == (0.0, "quadrature", "reject")
