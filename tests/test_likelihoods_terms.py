@@ -382,3 +382,16 @@ def test_defaults_of_the_terms():
     assert (v.mode, v.threshold, v.n_std, v.outside) == ("multiply", 0.5, 0.0, "reject")
     g = GaussianMeasurement("mh", Stub([[0.5]]), 1.0, 1.0)
     assert (g.theory_error, g.uncertainty, g.outside) == (0.0, "quadrature", "reject")
+
+
+def test_a_user_defined_term_rejects_points_outside_by_default(X):
+    """The Term base class on its own: a subclass that only writes _evaluate."""
+    from likelihoods import Term, TermOutput
+
+    class Flat(Term):
+        def _evaluate(self, X):
+            return TermOutput(np.zeros(len(X)), np.arange(len(X)) % 2 == 1)
+
+    term = Flat("flat")
+    assert term.outside == "reject"
+    np.testing.assert_array_equal(term.log_likelihood(X), [0, -np.inf, 0, -np.inf, 0])
