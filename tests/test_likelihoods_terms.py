@@ -395,3 +395,45 @@ def test_a_user_defined_term_rejects_points_outside_by_default(X):
     term = Flat("flat")
     assert term.outside == "reject"
     np.testing.assert_array_equal(term.log_likelihood(X), [0, -np.inf, 0, -np.inf, 0])
+
+
+def _q_by_nelder_mead(n, s, b, k_s, k_b):
+    """2 (saturated - profiled) of n ln nu - nu - |theta|^2 / 2, nu = s e^{k_s t_s} + b e^{k_b t_b},
+    by a generic optimiser; the saturated maximum frees the signal S >= 0."""
+    def objective(t, s_, k_s_):
+        nu = s_ * np.exp(k_s_ * t[0]) + b * np.exp(k_b * t[1])
+        return -(xlogy(n, nu) - nu - 0.5 * (t[0] ** 2 + t[1] ** 2))
+
+    opts = {"xatol": 1e-10, "fatol": 1e-12, "maxiter": 5000}
+    saturated = -optimize.minimize(objective, [0.0, 0.0], args=(0.0, 0.0),
+                                   method="Nelder-Mead", options=opts).fun
+    if n >= b:
+        saturated = xlogy(n, n) - n
+    return np.array([
+        2 * (saturated + optimize.minimize(objective, [0.0, 0.0], args=(si, ki),
+                                           method="Nelder-Mead", options=opts).fun)
+        for si, ki in zip(s, k_s, strict=True)
+    ])
+
+
+@pytest.mark.parametrize("n", [7, 2])
+def test_signal_region_evaluate_wires_the_members_spread_into_the_signal_nuisance(X, n):
+    members = np.array([[2.0, 5.0, 0.5, 8.0, 3.0], [3.0, 4.0, 1.5, 6.0, 0.0]])  # fb
+    stub = Stub(members)
+    kw = {"luminosity": 2.0, "efficiency": 0.5, "signal_rel_error": 0.2}
+    k_b = np.sqrt(np.log1p(0.25**2))
+    s = 2.0 * 0.5 * members.mean(0)
+    kappa = np.std(np.log(np.maximum(members, 1e-300)), axis=0)  # equal-weight members
+    for uncertainty, k_s in [("nuisance", np.sqrt(np.log1p(0.04) + kappa**2)),
+                             ("none", np.full(5, np.sqrt(np.log1p(0.04))))]:
+        df = SignalRegion("sr", stub, n, 4.0, 1.0, uncertainty=uncertainty, **kw).evaluate(X)
+        np.testing.assert_allclose(df["pred_mean"], members.mean(0), rtol=1e-15)
+        np.testing.assert_allclose(df["pred_std"], members.std(0), rtol=1e-15)
+        np.testing.assert_allclose(df["signal"], s, rtol=1e-15)
+        np.testing.assert_allclose(df["k_signal"], k_s, rtol=1e-12)
+        q = _q_by_nelder_mead(n, s, 4.0, k_s, k_b)
+        np.testing.assert_allclose(df["logl"], -0.5 * q, rtol=1e-6, atol=1e-8)
+    limit = SignalRegion("sr", stub, n, 4.0, 1.0, test_statistic="upper_limit",
+                         uncertainty="none", **kw)  # q of the last loop
+    expected = np.where(n - 4.0 > s, 0.0, -0.5 * q)
+    np.testing.assert_allclose(limit.log_likelihood(X), expected, rtol=1e-6, atol=1e-8)
