@@ -437,3 +437,11 @@ def test_signal_region_evaluate_wires_the_members_spread_into_the_signal_nuisanc
                          uncertainty="none", **kw)  # q of the last loop
     expected = np.where(n - 4.0 > s, 0.0, -0.5 * q)
     np.testing.assert_allclose(limit.log_likelihood(X), expected, rtol=1e-6, atol=1e-8)
+
+
+def test_every_term_names_itself_when_its_observable_misbehaves(X):
+    bad = FunctionObservable(lambda X: np.zeros(2))
+    for term in (SignalRegion("sr", bad, 2, 1.0, 0.1, luminosity=1.0, efficiency=0.5),
+                 Viability("v", bad), GaussianMeasurement("mh", bad, 1.0, 1.0)):
+        with pytest.raises(ValueError, match=f"^term '{term.name}': predict"):
+            term.log_likelihood(X)
