@@ -3,6 +3,7 @@
 Usage::
 
     nice -n 10 python tools/mutation.py [MODULE ...] [--max-children 2] [--workdir DIR]
+        [--rerun-survivors-of EARLIER_DIR]
 
 Each module (keys of :data:`MODULES`; all of them, in that order, when none is given) is
 mutated in a fresh copy of the packages under ``DIR/<module>`` (default
@@ -56,6 +57,7 @@ MODULES: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 
 _RESULT = re.compile(r"^\s+(\S+): (.+)$")
+_KILLED = ("killed", "timeout", "skipped")
 
 
 def _prepare(module: str, workdir: Path) -> Path:
@@ -101,18 +103,36 @@ def _diffs(target: Path, names: list[str]) -> str:
                           capture_output=True, text=True, check=True).stdout
 
 
-def measure(module: str, workdir: Path, max_children: int) -> Counter:
-    """Run mutmut on ``module``; write the survivors' diffs; return the count per status."""
-    target = _prepare(module, workdir)
-    run = _mutmut(target, "run", "--max-children", str(max_children))
-    if run.returncode != 0:
-        raise RuntimeError(f"mutmut run failed for {module}:\n{run.stdout[-3000:]}\n"
-                           f"{run.stderr[-3000:]}")
+def _statuses(target: Path) -> dict[str, str]:
+    """Status of every mutant of the run in ``target``."""
     listing = _mutmut(target, "results", "--all", "true").stdout
-    statuses = dict(m.groups() for line in listing.splitlines() if (m := _RESULT.match(line)))
-    survivors = [name for name, status in statuses.items()
-                 if status not in ("killed", "timeout", "skipped")]
-    (target / "survivors.diff").write_text(_diffs(target, survivors))
+    return dict(m.groups() for line in listing.splitlines() if (m := _RESULT.match(line)))
+
+
+def _survivors(statuses: dict[str, str]) -> list[str]:
+    return [name for name, status in statuses.items() if status not in _KILLED]
+
+
+def measure(module: str, workdir: Path, max_children: int, previous: Path | None = None) -> Counter:
+    """Run mutmut on ``module``; write the survivors' diffs; return the count per status.
+
+    With ``previous`` (the folder of an earlier run of the same code), only its survivors are
+    run again and the other mutants keep their earlier verdict: valid when tests were only
+    added since.
+    """
+    target = _prepare(module, workdir)
+    earlier = _statuses(previous) if previous is not None else {}
+    names = _survivors(earlier) if earlier else []
+    if earlier and not names:
+        statuses = earlier
+    else:
+        run = _mutmut(target, "run", "--max-children", str(max_children), *names)
+        if run.returncode != 0:
+            raise RuntimeError(f"mutmut run failed for {module}:\n{run.stdout[-3000:]}\n"
+                               f"{run.stderr[-3000:]}")
+        statuses = {**earlier, **{k: v for k, v in _statuses(target).items()
+                                  if not earlier or k in names}}
+    (target / "survivors.diff").write_text(_diffs(target, _survivors(statuses)))
     return Counter(statuses.values())
 
 
@@ -129,12 +149,16 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"default: all, in order: {', '.join(MODULES)}")
     parser.add_argument("--max-children", type=int, default=2)
     parser.add_argument("--workdir", type=Path, default=ROOT / "build" / "mutation")
+    parser.add_argument("--rerun-survivors-of", type=Path, metavar="DIR",
+                        help="an earlier --workdir: run only its survivors again (valid when "
+                             "tests were only added since), keep its other verdicts")
     args = parser.parse_args(argv)
     unknown = sorted(set(args.modules) - set(MODULES))
     if unknown:
         parser.error(f"unknown modules {unknown}; choose from {', '.join(MODULES)}")
     for module in args.modules or MODULES:
-        counts = measure(module, args.workdir, args.max_children)
+        previous = args.rerun_survivors_of and args.rerun_survivors_of / module
+        counts = measure(module, args.workdir, args.max_children, previous)
         others = ", ".join(f"{k} {v}" for k, v in sorted(counts.items())
                            if k not in ("killed", "survived"))
         print(f"{module:34s} {score(counts):5.1f} % killed ({counts['killed']} killed, "
