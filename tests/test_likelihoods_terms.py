@@ -445,3 +445,10 @@ def test_every_term_names_itself_when_its_observable_misbehaves(X):
                  Viability("v", bad), GaussianMeasurement("mh", bad, 1.0, 1.0)):
         with pytest.raises(ValueError, match=f"^term '{term.name}': predict"):
             term.log_likelihood(X)
+
+
+def test_signal_region_accepts_the_edges_of_its_ranges(X):
+    sr = _signal_region(n_observed=0, background_error=0, efficiency=1.0, signal_rel_error=0,
+                        n_nodes=2, nuisance="marginalise", outside="flag")
+    assert (sr.n_observed, sr.efficiency, sr.n_nodes, sr.outside) == (0, 1.0, 2, "flag")
+    assert np.isfinite(sr.log_likelihood(X)).all()
