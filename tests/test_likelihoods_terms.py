@@ -452,3 +452,20 @@ def test_signal_region_accepts_the_edges_of_its_ranges(X):
                         n_nodes=2, nuisance="marginalise", outside="flag")
     assert (sr.n_observed, sr.efficiency, sr.n_nodes, sr.outside) == (0, 1.0, 2, "flag")
     assert np.isfinite(sr.log_likelihood(X)).all()
+
+
+@pytest.mark.parametrize("uncertainty", ["quadrature", "none", "mixture"])
+def test_gaussian_diagnostics_are_the_prediction_and_its_pull(X, stub, uncertainty):
+    """The pull divides by the total error: experiment, theory (1.5, not 2, where 2 * 2 = 2^2)
+    and the surrogate's std."""
+    term = GaussianMeasurement("mh", stub, 125.09, 0.24, 1.5, uncertainty=uncertainty)
+    df = term.evaluate(X)
+    pred = stub.predict(X)
+    np.testing.assert_array_equal(df["pred_mean"], pred.mean)
+    np.testing.assert_array_equal(df["pred_std"], pred.std)
+    pull = (pred.mean - 125.09) / np.sqrt(0.24**2 + 1.5**2 + pred.std**2)
+    np.testing.assert_allclose(df["pull"], pull, rtol=1e-12)
+    if uncertainty != "mixture":
+        total = np.sqrt(0.24**2 + 1.5**2 + (pred.std**2 if uncertainty == "quadrature" else 0))
+        np.testing.assert_allclose(df["logl"], norm.logpdf(125.09, pred.mean, total), rtol=1e-12)
+    assert GaussianMeasurement.higgs_mass(stub).name == "higgs_mass"
