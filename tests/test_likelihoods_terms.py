@@ -469,3 +469,59 @@ def test_gaussian_diagnostics_are_the_prediction_and_its_pull(X, stub, uncertain
         total = np.sqrt(0.24**2 + 1.5**2 + (pred.std**2 if uncertainty == "quadrature" else 0))
         np.testing.assert_allclose(df["logl"], norm.logpdf(125.09, pred.mean, total), rtol=1e-12)
     assert GaussianMeasurement.higgs_mass(stub).name == "higgs_mass"
+
+
+def test_predictions_are_normalised_to_float64_arrays_and_bool_masks():
+    """predict_observable takes any object with .mean and .std (the other fields optional) and
+    returns float64 arrays, a bool mask and the members as given."""
+    from types import SimpleNamespace
+
+    from likelihoods.observable import predict_observable
+
+    X = sample_uniform(3, rng=0)
+    f32 = np.float32
+    bare = SimpleNamespace(mean=np.array([1, 2, 3], f32), std=[0, 1, 2])
+    pred = predict_observable(SimpleNamespace(predict=lambda X: bare), X, "t")
+    assert pred.mean.dtype == pred.std.dtype == np.float64 and pred.outside_domain.dtype == bool
+    assert pred.samples is None and pred.weights is None and not pred.outside_domain.any()
+    full = SimpleNamespace(mean=[1, 2, 3], std=[0, 0, 0], samples=np.ones((2, 3), f32),
+                           weights=np.array([0.25, 0.75], f32), outside_domain=[0, 1, 0])
+    pred = predict_observable(SimpleNamespace(predict=lambda X: full), X, "t")
+    assert pred.samples.dtype == pred.weights.dtype == np.float64
+    np.testing.assert_array_equal(pred.outside_domain, [False, True, False])
+    assert pred.outside_domain.dtype == bool
+    for fn, std in [(lambda X: X[:, 0].astype(f32), np.zeros(3)),
+                    (lambda X: (X[:, 0], np.full(3, 2, f32)), np.full(3, 2.0))]:
+        obs = FunctionObservable(fn, name="m")
+        pred = obs.predict(X)
+        assert obs.name == "m" and pred.mean.dtype == pred.std.dtype == np.float64
+        np.testing.assert_array_equal(pred.std, std)
+        np.testing.assert_array_equal(pred.outside_domain, np.zeros(3, bool))
+        assert pred.outside_domain.dtype == bool and pred.samples is None
+    assert FunctionObservable(np.sum).name == "function"
+
+
+@pytest.mark.parametrize(
+    ("returned", "message"),
+    [
+        (3.0, "term 't': the observable's predict() must return an object with .mean and .std; "
+              "got float"),
+        (ObservablePrediction(np.zeros(3), np.array([0.0, -0.5, 1.0]), None, None,
+                              np.zeros(3, bool)),
+         "term 't': predict() returned a negative std, min -0.5"),
+        (ObservablePrediction(np.zeros(3), np.zeros(3), np.zeros(3), None, np.zeros(3, bool)),
+         "term 't': predict() returned samples of shape (3,); expected (n_members, 3)"),
+        (ObservablePrediction(np.zeros(3), np.zeros(3), np.zeros((2, 4)), None,
+                              np.zeros(3, bool)),
+         "term 't': predict() returned samples of shape (2, 4); expected (n_members, 3)"),
+    ],
+    ids=["no-mean", "negative-std", "1-d-samples", "samples-of-other-points"],
+)
+def test_bad_predictions_are_named_exactly(returned, message):
+    from types import SimpleNamespace
+
+    from likelihoods.observable import predict_observable
+
+    with _raises_exactly(message):
+        predict_observable(SimpleNamespace(predict=lambda X: returned), sample_uniform(3, rng=0),
+                           "t")
