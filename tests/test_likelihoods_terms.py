@@ -484,6 +484,7 @@ def test_predictions_are_normalised_to_float64_arrays_and_bool_masks():
     pred = predict_observable(SimpleNamespace(predict=lambda X: bare), X, "t")
     assert pred.mean.dtype == pred.std.dtype == np.float64 and pred.outside_domain.dtype == bool
     assert pred.samples is None and pred.weights is None and not pred.outside_domain.any()
+    assert pred.outside_domain.shape == (3,)
     full = SimpleNamespace(mean=[1, 2, 3], std=[0, 0, 0], samples=np.ones((2, 3), f32),
                            weights=np.array([0.25, 0.75], f32), outside_domain=[0, 1, 0])
     pred = predict_observable(SimpleNamespace(predict=lambda X: full), X, "t")
@@ -525,3 +526,21 @@ def test_bad_predictions_are_named_exactly(returned, message):
     with _raises_exactly(message):
         predict_observable(SimpleNamespace(predict=lambda X: returned), sample_uniform(3, rng=0),
                            "t")
+
+
+def test_viability_clips_probabilities_cuts_at_the_threshold_inclusive_and_stays_quiet(X):
+    """Classifier means outside [0, 1] are clipped; a point exactly at the threshold passes the
+    cut; log(0) gives -inf without a RuntimeWarning; the outside mask and the columns pass."""
+    import warnings
+
+    means = np.array([1.2, -0.1, 0.5, 0.7, 0.2])
+    stub = Stub(np.stack([means, means]), outside=np.array([0, 0, 0, 1, 0], bool))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        df = Viability("v", stub, outside="flag").evaluate(X)
+        cut = Viability("v", stub, mode="cut", outside="flag").evaluate(X)
+    np.testing.assert_array_equal(df["p_valid"], [1.0, 0.0, 0.5, 0.7, 0.2])
+    np.testing.assert_array_equal(df["logl"], np.log([1.0, 0.0, 0.5, 0.7, 0.2]))
+    np.testing.assert_array_equal(df["p_valid_std"], np.zeros(5))
+    np.testing.assert_array_equal(cut["logl"], [0.0, -np.inf, 0.0, 0.0, -np.inf])
+    np.testing.assert_array_equal(cut["outside"], stub.outside)
