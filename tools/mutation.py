@@ -20,6 +20,7 @@ in ``tools/mutation_equivalent.md``.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import shutil
@@ -104,7 +105,10 @@ def _diffs(target: Path, names: list[str]) -> str:
 
 
 def _statuses(target: Path) -> dict[str, str]:
-    """Status of every mutant of the run in ``target``."""
+    """Status of every mutant of the run in ``target`` (merged, for a rerun of survivors)."""
+    merged = target / "statuses.json"
+    if merged.exists():
+        return json.loads(merged.read_text())
     listing = _mutmut(target, "results", "--all", "true").stdout
     return dict(m.groups() for line in listing.splitlines() if (m := _RESULT.match(line)))
 
@@ -132,6 +136,7 @@ def measure(module: str, workdir: Path, max_children: int, previous: Path | None
                                f"{run.stderr[-3000:]}")
         statuses = {**earlier, **{k: v for k, v in _statuses(target).items()
                                   if not earlier or k in names}}
+    (target / "statuses.json").write_text(json.dumps(statuses, indent=0))
     (target / "survivors.diff").write_text(_diffs(target, _survivors(statuses)))
     return Counter(statuses.values())
 
