@@ -545,3 +545,21 @@ def test_viability_clips_probabilities_cuts_at_the_threshold_inclusive_and_stays
     np.testing.assert_array_equal(df["p_valid_std"], np.zeros(5))
     np.testing.assert_array_equal(cut["logl"], [0.0, -np.inf, 0.0, 0.0, -np.inf])
     np.testing.assert_array_equal(cut["outside"], stub.outside)
+
+
+def test_signal_region_columns_follow_the_nuisance_treatment(X):
+    members = np.array([[2.0, 5.0, 0.5, 8.0, 3.0], [3.0, 4.0, 1.5, 6.0, 1.0]])
+    stub = Stub(members, outside=np.array([0, 1, 0, 0, 0], bool))
+    kw = {"luminosity": 2.0, "efficiency": 0.5, "outside": "flag"}
+    s, k_b = members.mean(0), np.sqrt(np.log1p(0.25**2))
+    k_s = np.std(np.log(members), axis=0)
+    marg = SignalRegion("sr", stub, 3, 4.0, 1.0, nuisance="marginalise", n_nodes=30, **kw)
+    df = marg.evaluate(X)
+    expected = marginal_log_likelihood(3, s, 4.0, k_s, k_b, 30) - (xlogy(3, 3) - 3)
+    np.testing.assert_allclose(df["logl"], expected, rtol=1e-12)
+    np.testing.assert_array_equal(df["outside"], stub.outside)
+    prof = SignalRegion("sr", stub, 3, 4.0, 1.0, uncertainty="none", **kw).evaluate(X)
+    _, theta_s, theta_b = profile_log_likelihood(3, s, 4.0, np.zeros(5), k_b)
+    np.testing.assert_allclose(prof["theta_s"], theta_s, rtol=1e-12)
+    np.testing.assert_allclose(prof["theta_b"], theta_b, rtol=1e-12)
+    assert prof["k_signal"].to_numpy().shape == (5,) and (prof["k_signal"] == 0).all()
