@@ -222,3 +222,118 @@ def test_trajectory_lengths_are_jittered_uniformly():
     counts = np.bincount(res.n_leapfrog, minlength=13)
     assert counts[:8].sum() == 0 and len(res.n_leapfrog) == 500
     assert chisquare(counts[8:]).pvalue > 1e-3
+
+
+# ------------------------------------------------- hierarchical BNN posterior vs a long RWM chain
+_SIGMA = 0.3  # known noise of the tiny regression
+_X = np.linspace(-1.0, 1.0, 8)
+_Z = np.sin(2 * _X) + _SIGMA * np.random.default_rng(0).standard_normal(8)
+
+
+def _tiny_net(theta: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """1 -> 2 (tanh) -> 1 network on the layout [W1 (2), b1 (2), W2 (2), b2, ln s (4)]."""
+    w1, b1, w2, b2 = theta[:, 0:2], theta[:, 2:4], theta[:, 4:6], theta[:, 6]
+    h = np.tanh(x[None, :, None] * w1[:, None, :] + b1[:, None, :])
+    return (h * w2[:, None, :]).sum(2) + b2[:, None]
+
+
+def _tiny_log_posterior(theta: np.ndarray) -> np.ndarray:
+    """Written out independently of BNNPosterior/WeightPrior: Gaussian likelihood, Cauchy(0, s)
+    weights with one scale per weight matrix and bias vector, half-Cauchy(1) on each s taken in
+    u = ln s (Jacobian e^u); constants dropped."""
+    lp = -0.5 * ((_Z - _tiny_net(theta, _X)) ** 2).sum(1) / _SIGMA**2
+    u = theta[:, 7:]
+    for k, (lo, hi) in enumerate(((0, 2), (2, 4), (4, 6), (6, 7))):
+        r = theta[:, lo:hi] / np.exp(u[:, k : k + 1])
+        lp += (-u[:, k : k + 1] - np.log1p(r * r)).sum(1)
+    return lp + (u - np.log1p(np.exp(2 * u))).sum(1)
+
+
+def _random_walk_metropolis(n_chains: int, n_iter: int, seed: int) -> np.ndarray:
+    """Reference draws (n_chains, n_kept, 11): isotropic random-walk Metropolis whose step is
+    tuned towards 25 % acceptance during the first half, which is then discarded."""
+    rng = np.random.default_rng(seed)
+    theta = 0.1 * rng.standard_normal((n_chains, 11))
+    lp = _tiny_log_posterior(theta)
+    step, accepted, kept = 0.05, 0.0, []
+    for it in range(n_iter):
+        proposal = theta + step * rng.standard_normal(theta.shape)
+        lp_new = _tiny_log_posterior(proposal)
+        accept = np.log(rng.random(n_chains)) < lp_new - lp
+        theta[accept], lp[accept] = proposal[accept], lp_new[accept]
+        accepted += accept.mean()
+        if it < n_iter // 2 and it % 100 == 99:
+            step *= math.exp(accepted / 100 - 0.25)
+            accepted = 0.0
+        if it >= n_iter // 2 and it % 5 == 0:
+            kept.append(theta.copy())
+    return np.stack(kept, axis=1)
+
+
+def test_sampler_matches_a_long_reference_chain_on_a_hierarchical_bnn_posterior():
+    """A 1-2-1 tanh network with sampled Cauchy scales under half-Cauchy hyper-priors (a
+    funnel-shaped, multi-modal 11-d posterior): HMC on BNNPosterior and random-walk Metropolis
+    on the density written out above agree on the posterior mean and second moment of f(0.5),
+    f(2) (an extrapolation) and the output layer's ln s, within 4 combined Monte Carlo
+    standard errors sqrt(var/ESS_hmc + var/ESS_ref) (arviz bulk ESS). The functionals are
+    invariant under the hidden units' sign flips and exchange, so the modes need not be
+    visited in the same proportions."""
+    import arviz as az
+
+    from surrogates.bnn import WeightPrior
+    from surrogates.bnn.posterior import BNNPosterior, ParameterLayout
+
+    layout = ParameterLayout.for_network(1, [2], sample_scales=True, sample_noise=False)
+    post = BNNPosterior(torch.tensor(_X[:, None]), torch.tensor(_Z), layout=layout,
+                        prior=WeightPrior("cauchy", hyper_scale=1.0), activation="tanh",
+                        classifier=False, noise_sigma=_SIGMA)
+    torch.manual_seed(10)
+    res = run_chains(post.log_prob_and_grad, 0.1 * torch.randn(64, 11, dtype=torch.float64),
+                     n_burnin=100, n_samples=100, n_leapfrog=8, target_accept=0.8)
+    reference = _random_walk_metropolis(n_chains=256, n_iter=5000, seed=11)
+
+    def functionals(draws):
+        c, s, p = draws.shape
+        f = _tiny_net(draws.reshape(-1, p), np.array([0.5, 2.0])).reshape(c, s, 2)
+        return [f[..., 0], f[..., 1], draws[..., 9]]  # column 9: ln s of W2
+
+    for g_hmc, g_ref in zip(functionals(res.draws.numpy()), functionals(reference), strict=True):
+        for power in (1, 2):
+            a, b = g_hmc**power, g_ref**power
+            se = math.sqrt(a.var() / az.ess(a) + b.var() / az.ess(b))
+            assert abs(a.mean() - b.mean()) < 4 * se, (power, a.mean(), b.mean(), se)
+
+
+def test_dual_averaging_follows_hoffman_gelman_equation_6():
+    """Written out from Hoffman & Gelman (2014), Sec. 3.2 and Algorithm 5, with their
+    gamma = 0.05, t0 = 10, kappa = 0.75, mu = ln(10 eps_0), H_0 = 0, ln eps_bar_0 = 0."""
+    eps0, target = np.array([0.3, 2.0]), 0.65
+    accepts = np.random.default_rng(12).uniform(size=(30, 2))
+    da = DualAveraging.start(torch.tensor(eps0, dtype=torch.float64))
+    mu, h_bar, log_eps_bar = np.log(10 * eps0), np.zeros(2), np.zeros(2)
+    for t, alpha in enumerate(accepts, start=1):
+        h_bar = (1 - 1 / (t + 10)) * h_bar + (target - alpha) / (t + 10)
+        log_eps = mu - np.sqrt(t) / 0.05 * h_bar
+        log_eps_bar = t**-0.75 * log_eps + (1 - t**-0.75) * log_eps_bar
+        da = da.update(torch.tensor(alpha, dtype=torch.float64), target)
+        np.testing.assert_allclose(da.step_size.numpy(), np.exp(log_eps), rtol=1e-12)
+        np.testing.assert_allclose(da.final_step_size.numpy(), np.exp(log_eps_bar), rtol=1e-12)
+    assert da.t == 30
+
+
+def test_thinning_keeps_every_thin_th_state_and_the_progress_bar_changes_nothing():
+    """Same seed, same number of iterations: thin = 3 keeps iterations 3, 6, ... after burn-in
+    of the thin = 1 chain; showing progress draws no random numbers."""
+    lpg = _gaussian(torch.tensor([0.5, 2.0], dtype=torch.float64))
+    start = torch.zeros(3, 2, dtype=torch.float64)
+    runs = []
+    for thin, n_samples, progress in [(1, 30, False), (3, 10, False), (3, 10, True)]:
+        torch.manual_seed(13)
+        runs.append(run_chains(lpg, start, n_burnin=20, n_samples=n_samples, thin=thin,
+                               n_leapfrog=5, progress=progress))
+    every, thinned, shown = runs
+    assert thinned.draws.shape == (3, 10, 2)
+    torch.testing.assert_close(thinned.draws, every.draws[:, 2::3], rtol=0, atol=0)
+    for field in ("draws", "accept_prob", "divergent", "step_size"):
+        assert torch.equal(getattr(shown, field), getattr(thinned, field))
+    assert shown.n_leapfrog == thinned.n_leapfrog and shown.n_burnin == 20

@@ -100,7 +100,7 @@ def surrogate():
         Xtr, light_chargino_mass(Xtr), X_val=Xv, y_val=light_chargino_mass(Xv), progress=False)
 
 
-@pytest.mark.slow
+@pytest.mark.slow  # ~25 s on 2 idle cores; the grid version below runs in CI
 def test_surrogate_posterior_closes_on_the_exact_one(surrogate, tmp_path):
     y_obs = light_chargino_mass(PRIOR.to_full(np.array([[400.0, 700.0]])))[0]
     kw = {"min_num_live_points": 50, "resume": False}
@@ -114,6 +114,45 @@ def test_surrogate_posterior_closes_on_the_exact_one(surrogate, tmp_path):
     assert (cmp["ci_overlap"] > 0.8).all(), cmp
     dz = abs(exact.log_evidence - fit.log_evidence)
     assert dz < 3 * np.hypot(exact.log_evidence_error, fit.log_evidence_error)
+
+
+def _grid_marginal_cdfs(result, name):
+    """Grid points of ``name`` and the marginal CDF there (cells summed over the other axis)."""
+    marginal = result.samples.groupby(name)["weight"].sum()
+    return marginal.index.to_numpy(), np.cumsum(marginal.to_numpy())
+
+
+def test_surrogate_posterior_closes_on_the_exact_one_on_a_grid(surrogate):
+    """Fast version of the UltraNest closure test below: both posteriors by the midpoint rule
+    on the same 200 x 200 grid (no sampling noise), compared through compare_posteriors.
+
+    Its KS and Wasserstein figures must equal the marginal CDFs' largest gap and area between
+    them summed on the grid lines; the distances must stay within the slow test's bounds (set
+    there for the sampling noise of two fits, so stricter here), and ln Z within three of the
+    nested-sampling errors sqrt(2 H / n_live) that test allowed at 50 live points, with the
+    information H = sum_j w_j ln(N w_j) of the exact grid posterior (Skilling 2006, Sec. 5).
+    """
+    y_obs = light_chargino_mass(PRIOR.to_full(np.array([[400.0, 700.0]])))[0]
+    exact = grid_fit(GaussianMeasurement("mc1", FunctionObservable(light_chargino_mass), y_obs,
+                                         10.0), PRIOR, 200)
+    fit = grid_fit(GaussianMeasurement("mc1", surrogate, y_obs, 10.0), PRIOR, 200)
+    cmp = compare_posteriors(exact, fit)
+    for name in PRIOR.names:
+        x, cdf_exact = _grid_marginal_cdfs(exact, name)
+        x_fit, cdf_fit = _grid_marginal_cdfs(fit, name)
+        assert np.array_equal(x, x_fit)
+        w = exact.weights
+        std = np.sqrt(w @ (exact.samples[name] - w @ exact.samples[name]) ** 2)
+        gap = np.abs(cdf_exact - cdf_fit)
+        assert cmp.loc[name, "ks"] == pytest.approx(gap.max(), rel=1e-9)
+        assert cmp.loc[name, "wasserstein"] == pytest.approx(gap[:-1] @ np.diff(x) / std,
+                                                             rel=1e-6)
+    assert (cmp["wasserstein"] < 0.3).all(), cmp
+    assert (cmp["ks"] < 0.2).all(), cmp
+    assert (cmp["ci_overlap"] > 0.8).all(), cmp
+    w = exact.weights[exact.weights > 0]
+    information = np.sum(w * np.log(w * exact.weights.size))
+    assert abs(exact.log_evidence - fit.log_evidence) < 3 * np.sqrt(2 * information / 50)
 
 
 def test_truth_position_of_a_known_gaussian():
@@ -189,7 +228,7 @@ def test_surrogate_uncertainty_widens_the_posterior_on_a_grid(unsure_m2):
     check_uncertainty_widens(fits, surrogate, width_slack=0.05)
 
 
-@pytest.mark.slow
+@pytest.mark.slow  # three nested-sampling runs; the grid version above runs in CI
 def test_surrogate_uncertainty_widens_the_posterior_with_ultranest(unsure_m2, tmp_path):
     # Same as the grid test through UltraNest (ESS ~400 per fit): a 95% interval width then
     # has a relative sampling error of ~5% (quantile error sqrt(p (1 - p) / ESS) / pdf at

@@ -81,7 +81,7 @@ def test_float32_inputs_are_aggregated_in_float64_and_returned_in_float32(expert
 
 
 def test_unknown_rule_is_rejected(experts):
-    msg = "aggregation must be one of rbcm, bcm, poe, gpoe; got 'x'"
+    msg = "^aggregation must be one of rbcm, bcm, poe, gpoe; got 'x'$"
     with pytest.raises(ValueError, match=msg):
         aggregation_weights(torch.tensor(experts[1]), PRIOR, "x")
 
@@ -115,3 +115,25 @@ def test_variances_above_the_prior_count_as_the_prior(experts, method):
         np.testing.assert_allclose(x.numpy(), y.numpy(), rtol=1e-12)
     if method in ("bcm", "rbcm"):
         assert (a[1].numpy() > 0).all() and (a[1].numpy() <= PRIOR * (1 + 1e-12)).all()
+
+
+def test_the_default_rule_is_the_rbcm(experts):
+    mean, var = (torch.tensor(a) for a in experts)
+    for x, y in zip(aggregation_weights(var, PRIOR), aggregation_weights(var, PRIOR, "rbcm"),
+                    strict=True):
+        assert torch.equal(x, y)
+    for x, y in zip(aggregate(mean, var, PRIOR), aggregate(mean, var, PRIOR, "rbcm"),
+                    strict=True):
+        assert torch.equal(x, y)
+
+
+@pytest.mark.parametrize("method", AGGREGATIONS)
+def test_an_expert_without_variance_dominates_and_stays_finite(experts, method):
+    """A zero variance (an expert at one of its training points, noise-free) is raised to
+    eps x prior: that expert's mean wins (to ~eps relative), nothing is inf or nan (the rBCM's
+    mean was nan with the smallest normal number as the floor)."""
+    mean, var = (torch.tensor(a) for a in experts)
+    var[2, :5] = 0.0
+    m, v = aggregate(mean, var, PRIOR, method)
+    assert torch.isfinite(m).all() and torch.isfinite(v).all() and (v >= 0).all()
+    torch.testing.assert_close(m[:5], mean[2, :5], rtol=1e-9, atol=0)

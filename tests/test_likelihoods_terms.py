@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -279,3 +281,285 @@ def test_works_with_a_trained_surrogate():
     for mode in ("quadrature", "mixture"):
         logl = GaussianMeasurement.higgs_mass(sur, uncertainty=mode).log_likelihood(X)
         assert logl.shape == (7,) and np.isfinite(logl).all()
+
+
+# ------------------------------------------------------------ boundary messages, one by one
+def _raises_exactly(message):
+    """pytest.raises(ValueError) whose message is exactly ``message``."""
+    return pytest.raises(ValueError, match=f"^{re.escape(message)}$")
+
+
+def test_term_boundary_errors_name_the_key_the_allowed_values_and_the_value(stub):
+    with _raises_exactly("outside must be one of 'reject', 'flag'; got 'drop'"):
+        GaussianMeasurement("mh", stub, 125.0, 1.0, outside="drop")
+    for bad in ("", "a.b", 3):
+        with _raises_exactly(f"a term name must be a non-empty string without '.'; got {bad!r}"):
+            GaussianMeasurement(bad, stub, 125.0, 1.0)
+    with _raises_exactly("term 'mh': the observable must have a predict(X) method"):
+        GaussianMeasurement("mh", object(), 125.0, 1.0)
+    with _raises_exactly("exp_error must be a finite number > 0; got 0"):
+        GaussianMeasurement("mh", stub, 125.0, 0)
+    with _raises_exactly("theory_error must be a finite number >= 0; got -1.0"):
+        GaussianMeasurement("mh", stub, 125.0, 1.0, -1.0)
+    term = GaussianMeasurement("mh", stub, 125.0, 1.0, 0.0)  # zero theory error is allowed
+    assert term.outside == "reject" and repr(term) == "GaussianMeasurement('mh')"
+
+
+def test_combination_boundary_errors_and_per_term_columns(X, stub):
+    t1 = GaussianMeasurement("mh", stub, 125.0, 1.0)
+    with _raises_exactly("a Combination needs at least one term"):
+        Combination([])
+    with _raises_exactly("Combination takes likelihood Terms; got Stub"):
+        Combination([t1, stub])
+    with _raises_exactly("term names must be unique and not 'logl'; repeated: []"):
+        Combination([t1, GaussianMeasurement("logl", stub, 1.0, 1.0)])
+    stub.outside = np.array([False, True, False, False, True])
+    flagged = GaussianMeasurement("mh", stub, 125.0, 1.0, outside="flag")
+    df = Combination([flagged]).evaluate(X)
+    np.testing.assert_array_equal(df["mh"], flagged.log_likelihood(X))
+    np.testing.assert_array_equal(df["mh.outside"], stub.outside)
+    assert repr(Combination([flagged])) == "Combination([GaussianMeasurement('mh')])"
+
+
+def _signal_region(**kw):
+    obs = FunctionObservable(lambda X: X[:, 0])
+    args = {"n_observed": 2, "background": 1.0, "background_error": 0.1,
+            "luminosity": 1.0, "efficiency": 0.5, **kw}
+    n, b, db = args.pop("n_observed"), args.pop("background"), args.pop("background_error")
+    return SignalRegion("sr", obs, n, b, db, **args)
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda: _signal_region(n_observed=-1), "n_observed must be an integer >= 0; got -1"),
+        (lambda: _signal_region(background=0), "background must be a finite number > 0; got 0"),
+        (lambda: _signal_region(background_error=-0.5),
+         "background_error must be a finite number >= 0; got -0.5"),
+        (lambda: _signal_region(luminosity=np.inf),
+         "luminosity must be a finite number > 0; got inf"),
+        (lambda: _signal_region(efficiency=0), "efficiency must be a finite number > 0; got 0"),
+        (lambda: _signal_region(signal_rel_error=-1),
+         "signal_rel_error must be a finite number >= 0; got -1"),
+        (lambda: _signal_region(nuisance="fix"),
+         "nuisance must be one of 'profile', 'marginalise'; got 'fix'"),
+        (lambda: _signal_region(test_statistic="one_sided"),
+         "test_statistic must be one of 'two_sided', 'upper_limit'; got 'one_sided'"),
+        (lambda: _signal_region(nuisance="marginalise", test_statistic="upper_limit"),
+         "test_statistic='upper_limit' needs nuisance='profile'"),
+        (lambda: _signal_region(uncertainty="quadrature"),
+         "uncertainty must be one of 'nuisance', 'none'; got 'quadrature'"),
+        (lambda: _signal_region(n_nodes=1), "n_nodes must be an integer >= 2; got 1"),
+        (lambda: SignalRegion("sr", None, 2, 1.0, 0.1, luminosity=1.0, efficiency=0.5),
+         "term 'sr': the observable must have a predict(X) method"),
+        (lambda: GaussianMeasurement("mh", FunctionObservable(np.sum), np.nan, 1.0),
+         "term 'mh': value must be finite; got nan"),
+        (lambda: GaussianMeasurement("mh", FunctionObservable(np.sum), 1.0, 1.0,
+                                     uncertainty="both"),
+         "uncertainty must be one of 'quadrature', 'mixture', 'none'; got 'both'"),
+        (lambda: Viability("v", None), "term 'v': the classifier must have a predict(X) method"),
+        (lambda: Viability("v", Stub([[0.5]]), mode="veto"),
+         "mode must be one of 'multiply', 'cut'; got 'veto'"),
+        (lambda: Viability("v", Stub([[0.5]]), threshold=1.0),
+         "threshold must be in (0, 1); got 1.0"),
+        (lambda: Viability("v", Stub([[0.5]]), threshold=0),
+         "threshold must be in (0, 1); got 0"),
+        (lambda: Viability("v", Stub([[0.5]]), n_std=-1),
+         "n_std must be a finite number >= 0; got -1"),
+        (lambda: FunctionObservable(3), "FunctionObservable needs a callable; got int"),
+    ],
+)
+def test_constructor_errors_are_exact(make, message):
+    with _raises_exactly(message):
+        make()
+
+
+def test_defaults_of_the_terms():
+    sr = _signal_region()
+    assert (sr.signal_rel_error, sr.nuisance, sr.test_statistic, sr.uncertainty, sr.outside,
+            sr.n_nodes) == (0.0, "profile", "two_sided", "nuisance", "reject", 24)
+    v = Viability("v", Stub([[0.5]]))
+    assert (v.mode, v.threshold, v.n_std, v.outside) == ("multiply", 0.5, 0.0, "reject")
+    g = GaussianMeasurement("mh", Stub([[0.5]]), 1.0, 1.0)
+    assert (g.theory_error, g.uncertainty, g.outside) == (0.0, "quadrature", "reject")
+
+
+def test_a_user_defined_term_rejects_points_outside_by_default(X):
+    """The Term base class on its own: a subclass that only writes _evaluate."""
+    from likelihoods import Term, TermOutput
+
+    class Flat(Term):
+        def _evaluate(self, X):
+            return TermOutput(np.zeros(len(X)), np.arange(len(X)) % 2 == 1)
+
+    term = Flat("flat")
+    assert term.outside == "reject"
+    np.testing.assert_array_equal(term.log_likelihood(X), [0, -np.inf, 0, -np.inf, 0])
+
+
+def _q_by_nelder_mead(n, s, b, k_s, k_b):
+    """2 (saturated - profiled) of n ln nu - nu - |theta|^2 / 2, nu = s e^{k_s t_s} + b e^{k_b t_b},
+    by a generic optimiser; the saturated maximum frees the signal S >= 0."""
+    def objective(t, s_, k_s_):
+        nu = s_ * np.exp(k_s_ * t[0]) + b * np.exp(k_b * t[1])
+        return -(xlogy(n, nu) - nu - 0.5 * (t[0] ** 2 + t[1] ** 2))
+
+    opts = {"xatol": 1e-10, "fatol": 1e-12, "maxiter": 5000}
+    saturated = -optimize.minimize(objective, [0.0, 0.0], args=(0.0, 0.0),
+                                   method="Nelder-Mead", options=opts).fun
+    if n >= b:
+        saturated = xlogy(n, n) - n
+    return np.array([
+        2 * (saturated + optimize.minimize(objective, [0.0, 0.0], args=(si, ki),
+                                           method="Nelder-Mead", options=opts).fun)
+        for si, ki in zip(s, k_s, strict=True)
+    ])
+
+
+@pytest.mark.parametrize("n", [7, 2])
+def test_signal_region_evaluate_wires_the_members_spread_into_the_signal_nuisance(X, n):
+    members = np.array([[2.0, 5.0, 0.5, 8.0, 3.0], [3.0, 4.0, 1.5, 6.0, 0.0]])  # fb
+    stub = Stub(members)
+    kw = {"luminosity": 2.0, "efficiency": 0.5, "signal_rel_error": 0.2}
+    k_b = np.sqrt(np.log1p(0.25**2))
+    s = 2.0 * 0.5 * members.mean(0)
+    kappa = np.std(np.log(np.maximum(members, 1e-300)), axis=0)  # equal-weight members
+    for uncertainty, k_s in [("nuisance", np.sqrt(np.log1p(0.04) + kappa**2)),
+                             ("none", np.full(5, np.sqrt(np.log1p(0.04))))]:
+        df = SignalRegion("sr", stub, n, 4.0, 1.0, uncertainty=uncertainty, **kw).evaluate(X)
+        np.testing.assert_allclose(df["pred_mean"], members.mean(0), rtol=1e-15)
+        np.testing.assert_allclose(df["pred_std"], members.std(0), rtol=1e-15)
+        np.testing.assert_allclose(df["signal"], s, rtol=1e-15)
+        np.testing.assert_allclose(df["k_signal"], k_s, rtol=1e-12)
+        q = _q_by_nelder_mead(n, s, 4.0, k_s, k_b)
+        np.testing.assert_allclose(df["logl"], -0.5 * q, rtol=1e-6, atol=1e-8)
+    limit = SignalRegion("sr", stub, n, 4.0, 1.0, test_statistic="upper_limit",
+                         uncertainty="none", **kw)  # q of the last loop
+    expected = np.where(n - 4.0 > s, 0.0, -0.5 * q)
+    np.testing.assert_allclose(limit.log_likelihood(X), expected, rtol=1e-6, atol=1e-8)
+
+
+def test_every_term_names_itself_when_its_observable_misbehaves(X):
+    bad = FunctionObservable(lambda X: np.zeros(2))
+    for term in (SignalRegion("sr", bad, 2, 1.0, 0.1, luminosity=1.0, efficiency=0.5),
+                 Viability("v", bad), GaussianMeasurement("mh", bad, 1.0, 1.0)):
+        with pytest.raises(ValueError, match=f"^term '{term.name}': predict"):
+            term.log_likelihood(X)
+
+
+def test_signal_region_accepts_the_edges_of_its_ranges(X):
+    sr = _signal_region(n_observed=0, background_error=0, efficiency=1.0, signal_rel_error=0,
+                        n_nodes=2, nuisance="marginalise", outside="flag")
+    assert (sr.n_observed, sr.efficiency, sr.n_nodes, sr.outside) == (0, 1.0, 2, "flag")
+    assert np.isfinite(sr.log_likelihood(X)).all()
+
+
+@pytest.mark.parametrize("uncertainty", ["quadrature", "none", "mixture"])
+def test_gaussian_diagnostics_are_the_prediction_and_its_pull(X, stub, uncertainty):
+    """The pull divides by the total error: experiment, theory (1.5, not 2, where 2 * 2 = 2^2)
+    and the surrogate's std."""
+    term = GaussianMeasurement("mh", stub, 125.09, 0.24, 1.5, uncertainty=uncertainty)
+    df = term.evaluate(X)
+    pred = stub.predict(X)
+    np.testing.assert_array_equal(df["pred_mean"], pred.mean)
+    np.testing.assert_array_equal(df["pred_std"], pred.std)
+    pull = (pred.mean - 125.09) / np.sqrt(0.24**2 + 1.5**2 + pred.std**2)
+    np.testing.assert_allclose(df["pull"], pull, rtol=1e-12)
+    if uncertainty != "mixture":
+        total = np.sqrt(0.24**2 + 1.5**2 + (pred.std**2 if uncertainty == "quadrature" else 0))
+        np.testing.assert_allclose(df["logl"], norm.logpdf(125.09, pred.mean, total), rtol=1e-12)
+    assert GaussianMeasurement.higgs_mass(stub).name == "higgs_mass"
+
+
+def test_predictions_are_normalised_to_float64_arrays_and_bool_masks():
+    """predict_observable takes any object with .mean and .std (the other fields optional) and
+    returns float64 arrays, a bool mask and the members as given."""
+    from types import SimpleNamespace
+
+    from likelihoods.observable import predict_observable
+
+    X = sample_uniform(3, rng=0)
+    f32 = np.float32
+    bare = SimpleNamespace(mean=np.array([1, 2, 3], f32), std=[0, 1, 2])
+    pred = predict_observable(SimpleNamespace(predict=lambda X: bare), X, "t")
+    assert pred.mean.dtype == pred.std.dtype == np.float64 and pred.outside_domain.dtype == bool
+    assert pred.samples is None and pred.weights is None and not pred.outside_domain.any()
+    assert pred.outside_domain.shape == (3,)
+    full = SimpleNamespace(mean=[1, 2, 3], std=[0, 0, 0], samples=np.ones((2, 3), f32),
+                           weights=np.array([0.25, 0.75], f32), outside_domain=[0, 1, 0])
+    pred = predict_observable(SimpleNamespace(predict=lambda X: full), X, "t")
+    assert pred.samples.dtype == pred.weights.dtype == np.float64
+    np.testing.assert_array_equal(pred.outside_domain, [False, True, False])
+    assert pred.outside_domain.dtype == bool
+    for fn, std in [(lambda X: X[:, 0].astype(f32), np.zeros(3)),
+                    (lambda X: (X[:, 0], np.full(3, 2, f32)), np.full(3, 2.0))]:
+        obs = FunctionObservable(fn, name="m")
+        pred = obs.predict(X)
+        assert obs.name == "m" and pred.mean.dtype == pred.std.dtype == np.float64
+        np.testing.assert_array_equal(pred.std, std)
+        np.testing.assert_array_equal(pred.outside_domain, np.zeros(3, bool))
+        assert pred.outside_domain.dtype == bool and pred.samples is None
+    assert FunctionObservable(np.sum).name == "function"
+
+
+@pytest.mark.parametrize(
+    ("returned", "message"),
+    [
+        (3.0, "term 't': the observable's predict() must return an object with .mean and .std; "
+              "got float"),
+        (ObservablePrediction(np.zeros(3), np.array([0.0, -0.5, 1.0]), None, None,
+                              np.zeros(3, bool)),
+         "term 't': predict() returned a negative std, min -0.5"),
+        (ObservablePrediction(np.zeros(3), np.zeros(3), np.zeros(3), None, np.zeros(3, bool)),
+         "term 't': predict() returned samples of shape (3,); expected (n_members, 3)"),
+        (ObservablePrediction(np.zeros(3), np.zeros(3), np.zeros((2, 4)), None,
+                              np.zeros(3, bool)),
+         "term 't': predict() returned samples of shape (2, 4); expected (n_members, 3)"),
+    ],
+    ids=["no-mean", "negative-std", "1-d-samples", "samples-of-other-points"],
+)
+def test_bad_predictions_are_named_exactly(returned, message):
+    from types import SimpleNamespace
+
+    from likelihoods.observable import predict_observable
+
+    with _raises_exactly(message):
+        predict_observable(SimpleNamespace(predict=lambda X: returned), sample_uniform(3, rng=0),
+                           "t")
+
+
+def test_viability_clips_probabilities_cuts_at_the_threshold_inclusive_and_stays_quiet(X):
+    """Classifier means outside [0, 1] are clipped; a point exactly at the threshold passes the
+    cut; log(0) gives -inf without a RuntimeWarning; the outside mask and the columns pass."""
+    import warnings
+
+    means = np.array([1.2, -0.1, 0.5, 0.7, 0.2])
+    stub = Stub(np.stack([means, means]), outside=np.array([0, 0, 0, 1, 0], bool))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        df = Viability("v", stub, outside="flag").evaluate(X)
+        cut = Viability("v", stub, mode="cut", outside="flag").evaluate(X)
+    np.testing.assert_array_equal(df["p_valid"], [1.0, 0.0, 0.5, 0.7, 0.2])
+    with np.errstate(divide="ignore"):
+        np.testing.assert_array_equal(df["logl"], np.log([1.0, 0.0, 0.5, 0.7, 0.2]))
+    np.testing.assert_array_equal(df["p_valid_std"], np.zeros(5))
+    np.testing.assert_array_equal(cut["logl"], [0.0, -np.inf, 0.0, 0.0, -np.inf])
+    np.testing.assert_array_equal(cut["outside"], stub.outside)
+
+
+def test_signal_region_columns_follow_the_nuisance_treatment(X):
+    members = np.array([[2.0, 5.0, 0.5, 8.0, 3.0], [3.0, 4.0, 1.5, 6.0, 1.0]])
+    stub = Stub(members, outside=np.array([0, 1, 0, 0, 0], bool))
+    kw = {"luminosity": 2.0, "efficiency": 0.5, "outside": "flag"}
+    s, k_b = members.mean(0), np.sqrt(np.log1p(0.25**2))
+    k_s = np.std(np.log(members), axis=0)
+    marg = SignalRegion("sr", stub, 3, 4.0, 1.0, nuisance="marginalise", n_nodes=30, **kw)
+    df = marg.evaluate(X)
+    expected = marginal_log_likelihood(3, s, 4.0, k_s, k_b, 30) - (xlogy(3, 3) - 3)
+    np.testing.assert_allclose(df["logl"], expected, rtol=1e-12)
+    np.testing.assert_array_equal(df["outside"], stub.outside)
+    prof = SignalRegion("sr", stub, 3, 4.0, 1.0, uncertainty="none", **kw).evaluate(X)
+    _, theta_s, theta_b = profile_log_likelihood(3, s, 4.0, np.zeros(5), k_b)
+    np.testing.assert_allclose(prof["theta_s"], theta_s, rtol=1e-12)
+    np.testing.assert_allclose(prof["theta_b"], theta_b, rtol=1e-12)
+    assert prof["k_signal"].to_numpy().shape == (5,) and (prof["k_signal"] == 0).all()

@@ -19,9 +19,11 @@ rbcm    :math:`\tfrac12(\log\sigma_{**}^2 - \log\sigma_k^2)`         :math:`1 - 
 ======  ===========================================================  ===========================
 
 The rBCM weights are the differential-entropy change from the prior to expert :math:`k`'s
-posterior. Expert variances are clipped to :math:`(0, \sigma_{**}^2]` first (an exact GP
-never exceeds its prior; the clip only removes round-off), which keeps every rule's precision
-:math:`\ge \sigma_{**}^{-2} > 0` for BCM and rBCM.
+posterior. Expert variances are clipped to :math:`[\epsilon\sigma_{**}^2, \sigma_{**}^2]` first
+(:math:`\epsilon` the machine epsilon of the input dtype: an exact GP never exceeds its prior,
+and a variance below :math:`\epsilon\sigma_{**}^2` is round-off), which keeps every rule's
+precision :math:`\ge \sigma_{**}^{-2} > 0` for BCM and rBCM and finite for a zero variance
+(the rBCM's :math:`\beta_k/\sigma_k^2` overflowed at the smallest normal number).
 
 Notes: with one expert only PoE, gPoE and BCM return that expert's prediction; the rBCM does
 so only where :math:`\beta_1 = 1`. Where experts are informative
@@ -98,7 +100,7 @@ def aggregate(
     dtype = mean.dtype
     mean, var = mean.double(), var.double()
     prior_var = torch.as_tensor(prior_var, device=var.device, dtype=torch.float64)
-    var = torch.minimum(var.clamp_min(torch.finfo(dtype).tiny), prior_var)
+    var = torch.minimum(torch.maximum(var, torch.finfo(dtype).eps * prior_var), prior_var)
     beta, c = aggregation_weights(var, prior_var, method)
     weighted = beta / var
     precision = weighted.sum(0) + c * (1.0 / prior_var).mean()
