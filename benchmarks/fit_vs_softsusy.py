@@ -31,6 +31,14 @@ nuisance, the point's probability of being valid multiplied in, support mixture)
 reported on all draws and on the draws that no shipped model trained or validated on
 (``unseen``).
 
+Finally, the fit a user runs: UltraNest on (M1, M2, mu) with the other 16 parameters fixed at
+the benchmark of ``excess``, driven by the surrogates (``propagated``); SOFTSUSY itself
+(:class:`fits.scan.SoftsusySimulator`) labels ``--softsusy-points`` equally weighted posterior
+draws, and the ratio of the SOFTSUSY-label likelihood to the surrogate likelihood reweights them
+to the SOFTSUSY posterior of the same sub-space. Reported: the reweighting's Kish ESS (1 when
+the two agree everywhere), the shift of each parameter's mean in units of its posterior std,
+and P(|mu| < 500 GeV) before and after.
+
 Usage::
 
     python benchmarks/fit_vs_softsusy.py --out runs/fit_vs_softsusy
@@ -49,7 +57,10 @@ import numpy as np
 import pandas as pd
 import torch
 
-from fits.agreement import compare_importance
+from fits.agreement import ImportancePosterior, compare_importance
+from fits.priors import Prior
+from fits.scan import SoftsusySimulator
+from fits.ultranest_fit import run_ultranest
 from likelihoods import (
     Combination,
     FunctionObservable,
@@ -150,10 +161,54 @@ def seen_ids(models: dict[str, Surrogate]) -> set:
     return seen
 
 
+def subspace_check(preds_models: dict[str, Surrogate], bench: pd.Series, sr: dict, out: Path,
+                   n_softsusy: int) -> dict[str, float]:
+    """UltraNest on (M1, M2, mu) with the surrogates, reweighted by SOFTSUSY's labels."""
+    free = ["M1", "M2", "mu"]
+    prior = Prior.around({k: float(bench[k]) for k in PMSSM19.names}, free)
+    lik = likelihood(preds_models["higgs_mass"], preds_models["xsec"],
+                     preds_models["validity"], sr, **VARIANTS["propagated"])
+    t0 = time.perf_counter()
+    fit = run_ultranest(lik, prior, out / "ultranest_3p", min_num_live_points=400,
+                        ndraw_min=2000, resume=False)
+    fit_seconds = time.perf_counter() - t0
+    theta = fit.equal_weight_samples(n_softsusy, seed=0)
+    X = prior.to_full(theta)
+    t0 = time.perf_counter()
+    labels = SoftsusySimulator(n_workers=2)(X)
+    soft_seconds = time.perf_counter() - t0
+    xs = labels["xsec_n2c1_fb"]
+    exact = (FunctionObservable(lambda _: labels["h0"].fillna(0.0).to_numpy(), "h0"),
+             FunctionObservable(lambda _: (xs.fillna(0.0).to_numpy(), np.zeros(len(xs)),
+                                           xs.notna().to_numpy(float)), "xsec"),
+             FunctionObservable(lambda _: labels["valid"].to_numpy(float), "valid"))
+    ll_soft = likelihood(*exact, sr, uncertainty=False, support="mixture",
+                         viability="cut").log_likelihood(X)
+    ll_sur = lik.log_likelihood(X)
+    reweight = ImportancePosterior.from_log_likelihood(ll_soft - ll_sur)
+    row: dict[str, float] = {
+        "ln_z_surrogates": fit.log_evidence, "ln_z_error": fit.log_evidence_error,
+        "fit_seconds": fit_seconds, "softsusy_points": len(X),
+        "softsusy_seconds": soft_seconds, "softsusy_valid": float(labels["valid"].mean()),
+        "reweight_ess_fraction": reweight.ess / len(X),
+        "p_mu500_surrogates": float(np.mean(np.abs(theta[:, 2]) < 500)),
+        "p_mu500_softsusy": float(reweight.weights @ (np.abs(theta[:, 2]) < 500)),
+    }
+    for j, name in enumerate(free):
+        std = theta[:, j].std()
+        row[f"shift_{name}_std"] = float((reweight.weights @ theta[:, j] - theta[:, j].mean())
+                                         / std)
+    return row
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", default="runs/fit_vs_softsusy")
     ap.add_argument("--limit", type=int, default=0, help="use N random draws only (a smoke run)")
+    ap.add_argument("--softsusy-points", type=int, default=300,
+                    help="posterior draws of the sub-space fit that SOFTSUSY labels (0: skip)")
+    ap.add_argument("--skip-importance", action="store_true",
+                    help="only the sub-space fit (the importance comparison takes ~30 min)")
     args = ap.parse_args()
     torch.set_num_threads(2)
     points = load_points("full")
@@ -165,6 +220,18 @@ def main() -> None:
     lows, highs = PMSSM19.low, PMSSM19.high
     t0 = time.perf_counter()
     models = {t: Surrogate.pretrained(t, "bnn") for t in ("higgs_mass", "xsec", "validity")}
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    results: dict[str, dict] = {}
+    if args.softsusy_points:
+        sc = cases["excess"]
+        row = subspace_check(models, sc["benchmark"], sc["sr"], out, args.softsusy_points)
+        results["subspace_excess"] = row
+        print("\n## excess, UltraNest on (M1, M2, mu), reweighted by SOFTSUSY")
+        print(pd.Series(row).to_string(float_format=lambda v: f"{v:.4g}"), flush=True)
+    if args.skip_importance:
+        (out / "agreement.json").write_text(json.dumps(results, indent=1, default=str))
+        return
     preds = {t: Cached(m.predict(X)) for t, m in models.items()}
     print(f"predicted {len(X)} draws with the shipped surrogates in "
           f"{time.perf_counter() - t0:.0f} s", flush=True)
@@ -172,7 +239,6 @@ def main() -> None:
     print(f"{unseen.sum()} draws no shipped model trained or validated on", flush=True)
     exact = softsusy_observables(points)
     mu_small = np.abs(points["mu"].to_numpy()) < 500
-    results = {}
     for name, sc in cases.items():
         if "benchmark" in sc:
             b = sc["benchmark"]
@@ -208,8 +274,6 @@ def main() -> None:
             "ln_z_reference", "ln_z_other", "ln_z_error", "delta_ln_z_sigmas", "max_w1_prior",
             "worst_parameter", "max_ks", "overlap_0.68", "overlap_0.95")} for k, v in rows.items()})
         print(show.to_string(float_format=lambda v: f"{v:.3g}"), flush=True)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     (out / "agreement.json").write_text(json.dumps(results, indent=1, default=str))
     print(f"\nwrote {out / 'agreement.json'}")
 

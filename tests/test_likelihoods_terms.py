@@ -290,16 +290,22 @@ def _raises_exactly(message):
 
 
 def test_term_boundary_errors_name_the_key_the_allowed_values_and_the_value(stub):
-    with _raises_exactly("outside must be one of 'reject', 'flag'; got 'drop'"):
+    with _raises_exactly("The 'outside' parameter of GaussianMeasurement must be one of "
+                         "{'reject', 'flag'}. Got 'drop' instead."):
         GaussianMeasurement("mh", stub, 125.0, 1.0, outside="drop")
-    for bad in ("", "a.b", 3):
+    for bad in ("", "a.b"):
         with _raises_exactly(f"a term name must be a non-empty string without '.'; got {bad!r}"):
             GaussianMeasurement(bad, stub, 125.0, 1.0)
+    with _raises_exactly("The 'name' parameter of GaussianMeasurement must be a str. Got 3 "
+                         "instead."):
+        GaussianMeasurement(3, stub, 125.0, 1.0)
     with _raises_exactly("term 'mh': the observable must have a predict(X) method"):
         GaussianMeasurement("mh", object(), 125.0, 1.0)
-    with _raises_exactly("exp_error must be a finite number > 0; got 0"):
+    with _raises_exactly("The 'exp_error' parameter of GaussianMeasurement must be a float in "
+                         "the range (0, inf). Got 0 instead."):
         GaussianMeasurement("mh", stub, 125.0, 0)
-    with _raises_exactly("theory_error must be a finite number >= 0; got -1.0"):
+    with _raises_exactly("The 'theory_error' parameter of GaussianMeasurement must be a float "
+                         "in the range [0, inf). Got -1.0 instead."):
         GaussianMeasurement("mh", stub, 125.0, 1.0, -1.0)
     term = GaussianMeasurement("mh", stub, 125.0, 1.0, 0.0)  # zero theory error is allowed
     assert term.outside == "reject" and repr(term) == "GaussianMeasurement('mh')"
@@ -329,43 +335,54 @@ def _signal_region(**kw):
     return SignalRegion("sr", obs, n, b, db, **args)
 
 
+def _bad(name: str, owner: str, rule: str, got: str) -> str:
+    """The one validator's message (:mod:`surrogates.params`), written out."""
+    return f"The '{name}' parameter of {owner} must be {rule}. Got {got} instead."
+
+
 @pytest.mark.parametrize(
     ("make", "message"),
     [
-        (lambda: _signal_region(n_observed=-1), "n_observed must be an integer >= 0; got -1"),
-        (lambda: _signal_region(background=0), "background must be a finite number > 0; got 0"),
+        (lambda: _signal_region(n_observed=-1),
+         _bad("n_observed", "SignalRegion", "an int in the range [0, inf)", "-1")),
+        (lambda: _signal_region(background=0),
+         _bad("background", "SignalRegion", "a float in the range (0, inf)", "0")),
         (lambda: _signal_region(background_error=-0.5),
-         "background_error must be a finite number >= 0; got -0.5"),
+         _bad("background_error", "SignalRegion", "a float in the range [0, inf)", "-0.5")),
         (lambda: _signal_region(luminosity=np.inf),
-         "luminosity must be a finite number > 0; got inf"),
-        (lambda: _signal_region(efficiency=0), "efficiency must be a finite number > 0; got 0"),
+         _bad("luminosity", "SignalRegion", "a float in the range (0, inf)", "inf")),
+        (lambda: _signal_region(efficiency=0),
+         _bad("efficiency", "SignalRegion", "a float in the range (0, 1]", "0")),
         (lambda: _signal_region(signal_rel_error=-1),
-         "signal_rel_error must be a finite number >= 0; got -1"),
+         _bad("signal_rel_error", "SignalRegion", "a float in the range [0, inf)", "-1")),
         (lambda: _signal_region(nuisance="fix"),
-         "nuisance must be one of 'profile', 'marginalise'; got 'fix'"),
+         _bad("nuisance", "SignalRegion", "one of {'profile', 'marginalise'}", "'fix'")),
         (lambda: _signal_region(test_statistic="one_sided"),
-         "test_statistic must be one of 'two_sided', 'upper_limit'; got 'one_sided'"),
+         _bad("test_statistic", "SignalRegion", "one of {'two_sided', 'upper_limit'}",
+              "'one_sided'")),
         (lambda: _signal_region(nuisance="marginalise", test_statistic="upper_limit"),
          "test_statistic='upper_limit' needs nuisance='profile'"),
         (lambda: _signal_region(uncertainty="quadrature"),
-         "uncertainty must be one of 'nuisance', 'none'; got 'quadrature'"),
-        (lambda: _signal_region(n_nodes=1), "n_nodes must be an integer >= 2; got 1"),
+         _bad("uncertainty", "SignalRegion", "one of {'nuisance', 'none'}", "'quadrature'")),
+        (lambda: _signal_region(n_nodes=1),
+         _bad("n_nodes", "SignalRegion", "an int in the range [2, inf)", "1")),
         (lambda: SignalRegion("sr", None, 2, 1.0, 0.1, luminosity=1.0, efficiency=0.5),
          "term 'sr': the observable must have a predict(X) method"),
         (lambda: GaussianMeasurement("mh", FunctionObservable(np.sum), np.nan, 1.0),
-         "term 'mh': value must be finite; got nan"),
+         _bad("value", "GaussianMeasurement", "a float in the range (-inf, inf)", "nan")),
         (lambda: GaussianMeasurement("mh", FunctionObservable(np.sum), 1.0, 1.0,
                                      uncertainty="both"),
-         "uncertainty must be one of 'quadrature', 'mixture', 'none'; got 'both'"),
+         _bad("uncertainty", "GaussianMeasurement", "one of {'quadrature', 'mixture', 'none'}",
+              "'both'")),
         (lambda: Viability("v", None), "term 'v': the classifier must have a predict(X) method"),
         (lambda: Viability("v", Stub([[0.5]]), mode="veto"),
-         "mode must be one of 'multiply', 'cut'; got 'veto'"),
+         _bad("mode", "Viability", "one of {'multiply', 'cut'}", "'veto'")),
         (lambda: Viability("v", Stub([[0.5]]), threshold=1.0),
-         "threshold must be in (0, 1); got 1.0"),
+         _bad("threshold", "Viability", "a float in the range (0, 1)", "1.0")),
         (lambda: Viability("v", Stub([[0.5]]), threshold=0),
-         "threshold must be in (0, 1); got 0"),
+         _bad("threshold", "Viability", "a float in the range (0, 1)", "0")),
         (lambda: Viability("v", Stub([[0.5]]), n_std=-1),
-         "n_std must be a finite number >= 0; got -1"),
+         _bad("n_std", "Viability", "a float in the range [0, inf)", "-1")),
         (lambda: FunctionObservable(3), "FunctionObservable needs a callable; got int"),
     ],
 )
