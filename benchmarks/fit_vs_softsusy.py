@@ -71,6 +71,7 @@ from likelihoods import (
 from surrogates import Surrogate
 from surrogates.base import Prediction
 from surrogates.data import features, load_dataset, load_points
+from surrogates.io import write_text
 from surrogates.space import PMSSM19
 
 SR = {"background": 20.0, "background_error": 4.0, "luminosity": 139.0, "efficiency": 0.002,
@@ -230,7 +231,7 @@ def main() -> None:
         print("\n## excess, UltraNest on (M1, M2, mu), reweighted by SOFTSUSY")
         print(pd.Series(row).to_string(float_format=lambda v: f"{v:.4g}"), flush=True)
     if args.skip_importance:
-        (out / "agreement.json").write_text(json.dumps(results, indent=1, default=str))
+        write_text(out / "agreement.json", json.dumps(results, indent=1, default=str))
         return
     preds = {t: Cached(m.predict(X)) for t, m in models.items()}
     print(f"predicted {len(X)} draws with the shipped surrogates in "
@@ -274,7 +275,7 @@ def main() -> None:
             "ln_z_reference", "ln_z_other", "ln_z_error", "delta_ln_z_sigmas", "max_w1_prior",
             "worst_parameter", "max_ks", "overlap_0.68", "overlap_0.95")} for k, v in rows.items()})
         print(show.to_string(float_format=lambda v: f"{v:.3g}"), flush=True)
-    (out / "agreement.json").write_text(json.dumps(results, indent=1, default=str))
+    write_text(out / "agreement.json", json.dumps(results, indent=1, default=str))
     print(f"\nwrote {out / 'agreement.json'}")
 
 

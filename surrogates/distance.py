@@ -26,7 +26,13 @@ from typing import Any
 import numpy as np
 import torch
 
+from surrogates.params import Interval, validate
+
 __all__ = ["NearestNeighbourDistance"]
+
+#: What the options of :meth:`NearestNeighbourDistance.fit` accept (:mod:`surrogates.params`).
+OPTIONS = {"k": Interval("int", 1), "quantile": Interval("real", 0, 1, closed="neither"),
+           "max_reference": Interval("int", 1)}
 
 
 @dataclass
@@ -85,11 +91,9 @@ class NearestNeighbourDistance:
         ValueError
             On a bad ``k``, ``quantile`` or ``max_reference``, or too few points.
         """
-        if int(k) != k or k < 1:
-            raise ValueError(f"k must be an integer >= 1; got {k!r}")
-        if not 0 < quantile < 1:
-            raise ValueError(f"quantile must be in (0, 1); got {quantile!r}")
-        if int(max_reference) != max_reference or max_reference < k:
+        validate({"k": k, "quantile": quantile, "max_reference": max_reference}, OPTIONS,
+                 "NearestNeighbourDistance")
+        if max_reference < k:
             raise ValueError(f"max_reference must be an integer >= k = {k}; got {max_reference!r}")
         if inputs.shape[0] < k or held_back.shape[0] < 1:
             raise ValueError(

@@ -73,8 +73,10 @@ def test_score_is_the_mean_distance_to_the_k_nearest_reference_points():
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    ({"k": 0}, "k must be"), ({"quantile": 1.0}, "quantile must be"),
-    ({"max_reference": 2, "k": 5}, "max_reference must be"),
+    ({"k": 0}, r"The 'k' parameter of NearestNeighbourDistance must be an int in the range "
+               r"\[1, inf\). Got 0 instead"),
+    ({"quantile": 1.0}, r"The 'quantile' parameter .* in the range \(0, 1\). Got 1.0"),
+    ({"max_reference": 2, "k": 5}, "max_reference must be an integer >= k = 5; got 2"),
 ])
 def test_bad_options_are_named(kwargs, message):
     with pytest.raises(ValueError, match=message):
