@@ -142,6 +142,7 @@ def likelihood(higgs, xsec, valid, sr: dict | None, *, uncertainty: bool,
 
 
 def softsusy_observables(points: pd.DataFrame) -> tuple:
+    """The observables of SOFTSUSY's labels (columns ``h0``, ``xsec_n2c1_fb``, ``valid``)."""
     h0 = points["h0"].fillna(0.0).to_numpy()
     xs = points["xsec_n2c1_fb"]
     valid = points["valid"].to_numpy(float)
@@ -178,12 +179,7 @@ def subspace_check(preds_models: dict[str, Surrogate], bench: pd.Series, sr: dic
     t0 = time.perf_counter()
     labels = SoftsusySimulator(n_workers=2)(X)
     soft_seconds = time.perf_counter() - t0
-    xs = labels["xsec_n2c1_fb"]
-    exact = (FunctionObservable(lambda _: labels["h0"].fillna(0.0).to_numpy(), "h0"),
-             FunctionObservable(lambda _: (xs.fillna(0.0).to_numpy(), np.zeros(len(xs)),
-                                           xs.notna().to_numpy(float)), "xsec"),
-             FunctionObservable(lambda _: labels["valid"].to_numpy(float), "valid"))
-    ll_soft = likelihood(*exact, sr, uncertainty=False, support="mixture",
+    ll_soft = likelihood(*softsusy_observables(labels), sr, uncertainty=False, support="mixture",
                          viability="cut").log_likelihood(X)
     ll_sur = lik.log_likelihood(X)
     reweight = ImportancePosterior.from_log_likelihood(ll_soft - ll_sur)
