@@ -41,6 +41,24 @@ map is named (``features="pmssm19_physics"``). The training box, the input check
       the leading one-loop stop term, and the signed lighter stop, sbottom and stau masses
       (negative: tachyonic at tree level).
 
+``"pmssm19_loops"``
+    ``"pmssm19_physics"`` plus 19 terms that the residuals of the shipped ``paper`` models point
+    to (the m_h error is largest where :math:`|\mu\tan\beta|` is largest, the validity
+    errors are tachyons of the first two generations; the formulas and their sources are in
+    :mod:`surrogates.tree_level`):
+
+    - large :math:`\tan\beta`: :math:`\Delta_b` (clipped to :math:`\pm 3`), :math:`\ln y_b`,
+      :math:`\ln(1 + |\Delta m_h^2|/M_Z^2)` of the sbottom and of the stau term,
+      :math:`\ln(|\mu| / M_{\tilde b})`, :math:`\ln(|\mu| / M_{\tilde\tau})` (abs(mu)
+      floored at 1 GeV), and :math:`\operatorname{asinh} x_b`,
+      :math:`\operatorname{asinh} x_\tau` with :math:`x_f = X_f / M_{\tilde f}`;
+    - the first two generations: the signed roots of the seven D-term-corrected squared
+      masses (:math:`\tilde u_L, \tilde u_R, \tilde d_L, \tilde d_R, \tilde e_L,
+      \tilde e_R, \tilde\nu`), the smallest of them, and the hypercharge trace :math:`S` in
+      TeV\ :sup:`2`;
+    - electroweak symmetry breaking: the signed roots of the tree-level :math:`m_{H_u}^2` and
+      :math:`m_{H_d}^2` that the minimisation conditions give for :math:`m_A, \mu, \tan\beta`.
+
 Masses in GeV; :math:`\ln m_A` in ln GeV with a floor of 1 GeV (finite at the box's edge).
 Every feature is bounded on the box, so no point of it gets a standardised input far beyond
 those seen in training.
@@ -74,6 +92,14 @@ _PHYSICS_NAMES = (
     "ln_xsec_tree", "mh_tree", "mh_one_loop", "m_stop1_tree", "m_sbottom1_tree",
     "m_stau1_tree",
 )
+_LOOP_NAMES = (
+    "delta_b", "ln_yb", "ln_dmh2_sbottom", "ln_dmh2_stau", "ln_mu_over_msbottom",
+    "ln_mu_over_mstau", "asinh_xb", "asinh_xtau",
+    "m_uL_tree", "m_uR_tree", "m_dL_tree", "m_dR_tree", "m_eL_tree", "m_eR_tree", "m_nuL_tree",
+    "m_sfermion12_min", "hypercharge_trace", "m_Hu_tree", "m_Hd_tree",
+)
+#: abs(Delta_b) beyond this is clipped: the resummed coupling has no meaning there.
+_DELTA_B_MAX = 3.0
 
 
 def _physics(X: np.ndarray, names: tuple[str, ...]) -> np.ndarray:
@@ -116,6 +142,38 @@ def _physics(X: np.ndarray, names: tuple[str, ...]) -> np.ndarray:
     return np.column_stack([X, *derived])
 
 
+def _signed_root(m2: np.ndarray) -> np.ndarray:
+    return np.sign(m2) * np.sqrt(np.abs(m2))
+
+
+def _loops(X: np.ndarray, names: tuple[str, ...]) -> np.ndarray:
+    p = {name: X[:, i] for i, name in enumerate(names)}
+    mu, tanb = p["mu"], p["tanb"]
+    delta_b = np.clip(
+        tl.bottom_yukawa_correction(p["M3"], mu, tanb, p["At"], p["mqL3"], p["mtR3"], p["mbR3"]),
+        -_DELTA_B_MAX, _DELTA_B_MAX,
+    )
+    sbottom, stau = tl.sbottom_stau_higgs_terms(
+        mu, tanb, delta_b, p["mqL3"], p["mbR3"], p["mlL3"], p["mtauR3"]
+    )
+    m_b = tl.sfermion_scale(p["mqL3"], p["mbR3"], tl.M_B)
+    m_tau = tl.sfermion_scale(p["mlL3"], p["mtauR3"], tl.M_TAU)
+    abs_mu = np.maximum(np.abs(mu), _LOG_FLOOR)
+    soft12 = (p["mqL1"], p["muR1"], p["mdR1"], p["mlL1"], p["meR1"])
+    soft3 = (p["mqL3"], p["mtR3"], p["mbR3"], p["mlL3"], p["mtauR3"])
+    light = _signed_root(tl.first_generation_sfermions(tanb, *soft12))
+    derived = [
+        delta_b, np.log(tl.bottom_yukawa(tanb, delta_b)),
+        np.log1p(-sbottom / M_Z**2), np.log1p(-stau / M_Z**2),
+        np.log(abs_mu / m_b), np.log(abs_mu / m_tau),
+        np.arcsinh((p["Ab"] - mu * tanb) / m_b), np.arcsinh((p["Atau"] - mu * tanb) / m_tau),
+        *light.T, light.min(axis=1),
+        tl.hypercharge_trace(p["mA"], tanb, soft12, soft3) / 1e6,
+        *_signed_root(tl.higgs_soft_masses(p["mA"], mu, tanb)).T,
+    ]
+    return np.column_stack([_physics(X, names), *derived])
+
+
 #: name -> (parameter names required, or None for any space; the map; names of the extra columns)
 FEATURE_MAPS: dict[
     str, tuple[tuple[str, ...] | None, Callable[[np.ndarray, tuple[str, ...]], np.ndarray],
@@ -127,6 +185,12 @@ FEATURE_MAPS: dict[
          "mtauR3"),
         _physics,
         _PHYSICS_NAMES,
+    ),
+    "pmssm19_loops": (
+        ("M1", "M2", "M3", "mu", "mA", "tanb", "At", "Ab", "Atau", "mqL1", "muR1", "mdR1",
+         "mlL1", "meR1", "mqL3", "mtR3", "mbR3", "mlL3", "mtauR3"),
+        _loops,
+        _PHYSICS_NAMES + _LOOP_NAMES,
     ),
 }
 

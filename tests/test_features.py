@@ -67,3 +67,21 @@ def test_models_learn_on_the_features_and_save_them(tmp_path, small_splits):
     same = Surrogate.load(model.save(tmp_path / "m"))
     assert same.features == "pmssm19_physics"
     np.testing.assert_array_equal(same.predict(split.test).mean, model.predict(split.test).mean)
+
+
+def test_loop_features_extend_the_physics_features_and_stay_bounded_on_the_box():
+    rng = np.random.default_rng(0)
+    X = PMSSM19.sample_uniform(20000, rng)
+    corners = np.array([PMSSM19.low, PMSSM19.high])
+    physics = transform_features("pmssm19_physics", PMSSM19, X)
+    F = transform_features("pmssm19_loops", PMSSM19, np.vstack([X, corners]))
+    names = feature_names("pmssm19_loops", PMSSM19)
+    assert F.shape[1] == len(names) == physics.shape[1] + 19
+    np.testing.assert_array_equal(F[:-2, : physics.shape[1]], physics)
+    assert np.isfinite(F).all()
+    z = (F - F[:-2].mean(0)) / F[:-2].std(0)
+    assert np.abs(z).max() < 30
+    f = dict(zip(names, F[0], strict=True))
+    assert abs(f["delta_b"]) <= 3.0
+    assert f["m_sfermion12_min"] == min(f[n] for n in names if n.endswith("_tree")
+                                        and n[2:4] in ("uL", "uR", "dL", "dR", "eL", "eR", "nu"))
