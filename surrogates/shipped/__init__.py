@@ -1,8 +1,10 @@
 """Surrogates shipped with the package, trained on the full SOFTSUSY reference data.
 
 Each is a saved model folder ``<target>_<model>/`` (the project's safe format: JSON metadata
-and safetensors, integrity-checked on load), made by ``python tools/train_shipped.py``; its
-metadata holds the exact configuration, the training time and the data it saw. Load one with
+and safetensors, integrity-checked on load), made by
+``bsm-surrogates train --target T --model bnn --budget paper --data full --distance`` (with
+``--support support`` for the regression targets) as the README says; its metadata holds
+the exact configuration, the training time and the data it saw. Load one with
 :meth:`surrogates.base.Surrogate.pretrained` (``Surrogate.pretrained("xsec", "bnn")``).
 """
 
