@@ -22,6 +22,7 @@ from surrogates.metrics import (
     pull_chi2,
     pulls,
     regression_metrics,
+    reliability_curve,
 )
 
 N_BIG = 200_000
@@ -436,3 +437,85 @@ def test_brier_and_ece_by_hand():
     out = classification_metrics(y, p)
     assert out["ece"] == pytest.approx(ece)
     assert out["brier"] == pytest.approx(np.mean((p - y) ** 2))
+
+
+# ------------------------------------------------------------------ boundaries and messages
+# (the survivors of mutation testing, tools/mutation.py surrogates.metrics)
+
+
+_NONFINITE = " has 1 non-finite value"
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: mean_abs_percent_error([1.0, np.nan], [1.0, 1.0]), "^y_true" + _NONFINITE),
+    (lambda: coverage([1.0, np.inf], [1.0, 1.0], [1.0, 1.0]), "^y_true" + _NONFINITE),
+    (lambda: coverage([1.0, 1.0], [1.0, 1.0], [1.0, np.nan]), "^std" + _NONFINITE),
+    (lambda: coverage([1.0], [1.0], [1.0], k=[[1.0]]),
+     r"^k must be a number or have shape \(n_k,\); got shape \(1, 1\)$"),
+    (lambda: coverage([1.0], [1.0], [1.0], k=[np.nan]), "^k" + _NONFINITE),
+    (lambda: calibration_curve([1.0], [1.0], [1.0], levels=[[0.5]]),
+     r"^levels must have shape \(n_levels,\); got shape \(1, 1\)$"),
+    (lambda: calibration_curve([1.0], [1.0], [1.0], levels=[np.nan]), "^levels" + _NONFINITE),
+    (lambda: calibration_curve_from_samples([np.nan], [[1.0], [2.0]]), "^y_true" + _NONFINITE),
+    (lambda: classification_metrics([1, np.nan], [0.5, 0.5]), "^y_true" + _NONFINITE),
+    (lambda: classification_metrics([1, 0], [0.5, 0.5], [0.1, np.inf]), "^p_std" + _NONFINITE),
+    (lambda: reliability_curve([1, np.nan], [0.5, 0.5]), "^y_true" + _NONFINITE),
+    (lambda: reliability_curve([1, 0], [0.5, np.nan]), "^p_mean" + _NONFINITE),
+    (lambda: reliability_curve([1, 0, 1], [0.5, 0.5]),
+     r"^shape mismatch: y_true \(3,\), p_mean \(2,\)"),
+    (lambda: mean_abs_percent_error(["a"], [1.0]), "^y_true is not numeric: "),
+    (lambda: mean_abs_percent_error([0.0, 2.0], [1.0, 1.0]),
+     r"1 of 2 value\(s\) of y_true are 0$"),
+])
+def test_input_errors_name_the_argument(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+def test_input_arrays_are_float64():
+    # integers in, exact float64 arithmetic out: 1/3 of the points off by one third
+    assert mean_abs_percent_error(np.array([3, 3, 3]), np.array([3, 3, 4])) == pytest.approx(
+        100 / 9, rel=1e-15)
+
+
+def test_classification_accepts_the_closed_ends_of_its_ranges():
+    y = np.array([1, 0, 1, 0])
+    p = np.array([1.0, 0.0, 1.0, 0.0])  # probabilities 0 and 1 are allowed
+    out = classification_metrics(y, p, np.zeros(4), threshold=0.0)  # p_std = 0 is allowed
+    assert out["f1"] == 1.0 and out["f1_3std"] == 1.0
+    assert classification_metrics(y, p, threshold=1.0)["f1"] == 0.0  # nothing is > 1
+
+
+def test_three_std_cut_is_strict_at_the_threshold():
+    # p + 3 s == t exactly is not a positive (the cut is p + 3 s > t)
+    y = np.array([1, 1, 0])
+    out = classification_metrics(y, np.array([0.2, 0.9, 0.1]), np.array([0.1, 0.0, 0.0]),
+                                 threshold=0.5)
+    assert out["recall_3std"] == 0.5 and out["precision_3std"] == 1.0
+
+
+def test_zero_denominators_and_one_class():
+    # all labels and predictions negative: P = R = F1 = 0 (sklearn's zero_division=0), AUC NaN
+    out = classification_metrics(np.zeros(5), np.full(5, 0.1))
+    assert (out["precision"], out["recall"], out["f1"]) == (0.0, 0.0, 0.0)
+    assert math.isnan(out["roc_auc"])
+    assert math.isnan(classification_metrics(np.ones(5), np.full(5, 0.9))["roc_auc"])
+    # TP = FP: precision 1/2 (not a zero denominator); TP = FN: recall 1/2
+    half = classification_metrics(np.array([1, 0, 1]), np.array([0.9, 0.9, 0.1]))
+    assert half["precision"] == 0.5 and half["recall"] == 0.5 and half["f1"] == 0.5
+
+
+def test_reliability_curve_bins_include_both_ends():
+    p = np.array([0.0, 0.05, 0.95, 1.0])
+    curve = reliability_curve(np.array([0, 0, 1, 1]), p)  # 10 bins by default
+    np.testing.assert_array_equal(curve["count"], [2.0, 2.0])
+    np.testing.assert_allclose(curve["mean_predicted"], [0.025, 0.975])
+    pair = np.array([0.80, 0.85])  # one bin of ten, two of eleven (9/11 = 0.818)
+    np.testing.assert_array_equal(reliability_curve(np.array([0, 1]), pair)["count"], [2.0])
+    np.testing.assert_array_equal(
+        reliability_curve(np.array([0, 1]), pair, n_bins=11)["count"], [1.0, 1.0])
+    # p = 1 goes into the last bin with 0.95, and not into the bin before it with 0.89
+    last = reliability_curve(np.array([1, 1]), np.array([0.95, 1.0]))
+    np.testing.assert_array_equal(last["count"], [2.0])
+    edge = reliability_curve(np.array([1, 1]), np.array([0.89, 1.0]))
+    np.testing.assert_array_equal(edge["count"], [1.0, 1.0])
