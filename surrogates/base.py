@@ -44,6 +44,7 @@ from surrogates.features import (
 )
 from surrogates.io import atomic_folder, sha256_file
 from surrogates.params import Configurable, Options
+from surrogates.registry import get_model_class
 from surrogates.space import PMSSM19, ParameterSpace
 from surrogates.targets import TARGETS, Target, get_target
 from surrogates.transforms import InputScaler, TargetTransform
@@ -435,8 +436,6 @@ class Surrogate(Configurable, ABC):
         """
         if self.target.is_classifier:
             raise ValueError(f"the classifier {self.target.name!r} has no support model")
-        from surrogates.registry import get_model_class
-
         cls = get_model_class(model)
         support = cls(
             self.target.support(), space=self.space, seed=self.seed, device=str(self.device),
@@ -652,8 +651,6 @@ class Surrogate(Configurable, ABC):
             If the folder holds no saved surrogate, a damaged or mismatched file (named), was
             written in another format version, or by another family than ``cls``.
         """
-        from surrogates.registry import get_model_class
-
         path = Path(path)
         meta = _read_metadata(path)
         if meta["library_version"] != __version__:

@@ -1,4 +1,4 @@
-"""Names of the surrogate families, for the CLI and for :meth:`Surrogate.load`.
+"""Names of the surrogate families, for the commands and for :meth:`Surrogate.load`.
 
 Classes are imported lazily so that ``import surrogates`` stays light.
 """
@@ -7,10 +7,6 @@ from __future__ import annotations
 
 import importlib
 import inspect
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from surrogates.base import Surrogate
 
 __all__ = ["MODELS", "get_model_class", "model_option_names"]
 
@@ -22,8 +18,11 @@ MODELS: dict[str, str] = {
 }
 
 
-def get_model_class(name: str) -> type[Surrogate]:
+def get_model_class(name: str) -> type:
     """Return the :class:`~surrogates.base.Surrogate` subclass registered as ``name``.
+
+    (The registry holds names only; it imports no family, nor the base class, which imports
+    it to load a saved model of any family.)
 
     Raises
     ------

@@ -14,10 +14,10 @@ from surrogates import metrics
 from surrogates.base import Prediction, Surrogate
 from surrogates.data import load_points
 from surrogates.registry import MODELS
-from surrogates.report import VarianceScale, run_compare
-from surrogates.report.recalibration import to_model_space
-from surrogates.report.render import CLASSIFIER_COLUMNS, REGRESSION_COLUMNS, format_cell
 from surrogates.transforms import TargetTransform
+from workflows.report.compare import run_compare
+from workflows.report.recalibration import VarianceScale, to_model_space
+from workflows.report.render import CLASSIFIER_COLUMNS, REGRESSION_COLUMNS, format_cell
 
 # The classifier and the log-transformed regression; higgs_mass (an affine transform) runs the
 # same code as xsec and is left out to keep the file fast.

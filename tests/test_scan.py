@@ -254,7 +254,7 @@ def test_surrogate_simulator_embeds_the_subspace_and_masks_invalid_points(small_
 def test_scan_cli_runs_and_resumes(tmp_path, capsys):
     import yaml
 
-    from surrogates.cli import main
+    from workflows.cli import main
 
     cfg = {"output": "out", "simulator": {"name": "hypersphere", "n_dim": 2},
            "constraints": [{"observable": "O", "value": 2.0, "sigma": 0.1}], "budget": 120,
