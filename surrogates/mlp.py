@@ -15,13 +15,13 @@ from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import torch
-from tqdm.auto import tqdm
 
 from surrogates.base import MemberOutput, Surrogate
 from surrogates.nn import ACTIVATIONS, BatchedMLP
 from surrogates.params import Interval, ListOf, Options
 from surrogates.space import ParameterSpace
 from surrogates.targets import Target
+from surrogates.training import train_members
 
 __all__ = ["MLPEnsemble"]
 
@@ -159,46 +159,18 @@ class MLPEnsemble(Surrogate):
         opt = torch.optim.AdamW(
             self.net_.parameters(), lr=self.lr, weight_decay=self.weight_decay, amsgrad=True
         )
-        n, K = X.shape[0], self.n_members
-        steps = -(-n // self.batch_size)
-        sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=self.epochs * steps)
-        gen = torch.Generator(device="cpu").manual_seed(self.seed)
-        best = [p.detach().clone() for p in self.net_.parameters()]
-        best_loss = torch.full((K,), float("inf"), device=self.device)
-        stale = 0
-        history = []
-        bar = tqdm(range(self.epochs), desc=f"mlp {self.target.name}", disable=not progress)
-        for _epoch in bar:
-            self.net_.train()
-            perm = torch.argsort(torch.rand(K, n, generator=gen), dim=1).to(self.device)
-            for s in range(steps):
-                idx = perm[:, s * self.batch_size : (s + 1) * self.batch_size]
-                loss = self._losses(X[idx], z[idx]).sum()
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
-                sched.step()
-            if val is None:
-                continue
-            with torch.no_grad():
-                vloss = self._losses(*val)
-            improved = vloss < best_loss
-            best_loss = torch.where(improved, vloss, best_loss)
-            with torch.no_grad():
-                for b, p in zip(best, self.net_.parameters(), strict=True):
-                    b[improved] = p[improved]
-            history.append(vloss.mean().item())
-            bar.set_postfix(val_loss=f"{history[-1]:.3g}")
-            stale = 0 if improved.any() else stale + 1
-            if stale >= self.patience:
-                break
+        steps = -(-X.shape[0] // self.batch_size)
+        fit = train_members(
+            self.net_, self._losses, X, z, val, optimizer=opt, epochs=self.epochs,
+            batch_size=self.batch_size, patience=self.patience,
+            scheduler=torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=self.epochs * steps),
+            generator=torch.Generator(device="cpu").manual_seed(self.seed),
+            desc=f"mlp {self.target.name}", progress=progress,
+        )
         if val is not None:
-            with torch.no_grad():
-                for b, p in zip(best, self.net_.parameters(), strict=True):
-                    p.copy_(b)
-            self.fit_info_["best_val_loss"] = best_loss.tolist()
-        self.fit_info_["epochs_run"] = _epoch + 1
-        self.fit_info_["val_loss_history"] = history
+            self.fit_info_["best_val_loss"] = fit.best_loss.tolist()
+        self.fit_info_["epochs_run"] = fit.epochs_run
+        self.fit_info_["val_loss_history"] = fit.history
         self.trained_ = True
 
     def _keeps_transforms(self) -> bool:

@@ -12,7 +12,7 @@ import torch
 from surrogates.base import MemberOutput, Surrogate
 from surrogates.bnn.diagnostics import prediction_convergence, sampler_summary
 from surrogates.bnn.hmc import run_chains
-from surrogates.bnn.posterior import BNNPosterior, ParameterLayout
+from surrogates.bnn.posterior import BNNPosterior, ParameterLayout, member_outputs
 from surrogates.bnn.pretrain import SCHEDULES, output_heads, pretrain
 from surrogates.bnn.prior import FAMILIES, WeightPrior
 from surrogates.nn import ACTIVATIONS, BatchedMLP, batched_mlp_forward, last_hidden
@@ -366,8 +366,7 @@ class BNNEnsemble(Surrogate):
     def _member_values(self, X: torch.Tensor, noisy: bool) -> torch.Tensor:
         scale = None
         if self.hmc_layers == "all":
-            X = X.expand(self.members_.shape[0], *X.shape).contiguous()  # CPU bmm's fast path
-            f = batched_mlp_forward(self._weights, self._biases, X, self.activation)[..., 0]
+            f = member_outputs(self._weights, self._biases, X, self.activation)
         else:
             h, scale = self._trunk_outputs(X)
             c, s = self.n_chains, self.members_.shape[0] // self.n_chains
