@@ -32,7 +32,13 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from surrogates._version import __version__
-from surrogates.calibration import RECALIBRATIONS, LocalScale
+from surrogates.calibration import (
+    RECALIBRATIONS,
+    Recalibration,
+    fit_recalibration,
+    recalibration_from_dict,
+    rescale_spread,
+)
 from surrogates.data.loaders import Split, split_dataset
 from surrogates.device import resolve_device
 from surrogates.distance import NearestNeighbourDistance
@@ -157,7 +163,7 @@ class Surrogate(Configurable, ABC):
     features : str
         Feature map of :mod:`surrogates.features` the model learns on (``"raw"``: the
         parameters; ``"pmssm19_physics"``: plus derived masses, mixings and ratios).
-    recalibration : {"none", "local_scale"}
+    recalibration : {"none", "variance_scale", "local_scale"}
         Error-bar recalibration fitted on the validation data given to :meth:`fit`, saved
         with the model and applied by :meth:`predict` (:mod:`surrogates.calibration`;
         regression only).
@@ -210,7 +216,7 @@ class Surrogate(Configurable, ABC):
                 f"{self.target.name!r}"
             )
         self.recalibration = recalibration
-        self.recalibration_: LocalScale | None = None
+        self.recalibration_: Recalibration | None = None
         if baseline is not None:
             names = feature_names(features, self.space)
             if baseline not in names:
@@ -271,6 +277,15 @@ class Surrogate(Configurable, ABC):
     def _state_json(self) -> dict[str, Any]:
         """Learnt JSON-serialisable state beyond the configuration (none by default)."""
         return {}
+
+    @classmethod
+    def _saved_config(cls, meta: dict[str, Any], path: Path) -> dict[str, Any]:
+        """Constructor options of the model saved in ``path`` (``metadata.json``: ``meta``).
+
+        A family maps the options (and, in ``meta``, the saved recalibration) of its earlier
+        versions here, or raises ``ValueError`` naming what it can no longer read.
+        """
+        return meta["config"]
 
     # ------------------------------------------------------------ public API
     @classmethod
@@ -382,11 +397,16 @@ class Surrogate(Configurable, ABC):
     def _recalibrate(self, val: tuple[torch.Tensor, torch.Tensor] | None) -> None:
         """Fit the configured recalibration on validation inputs and targets (model space)."""
         self.recalibration_ = None
-        if self.recalibration == "local_scale":
-            if val is None:
-                raise ValueError("recalibration='local_scale' needs validation data (X_val, y_val)")
-            mean, std = _model_space_summary(self._predict_chunked(val[0]))
-            self.recalibration_ = LocalScale.fit(_np(val[1]), _np(mean), _np(std))
+        if self.recalibration == "none" or (val is None and self.recalibration == "variance_scale"):
+            return  # a variance scale without validation data: unscaled (the rBCM's default)
+        if val is None:
+            raise ValueError(
+                f"recalibration={self.recalibration!r} needs validation data (X_val, y_val)"
+            )
+        mean, std = _model_space_summary(self._predict_chunked(val[0]))
+        self.recalibration_ = fit_recalibration(
+            self.recalibration, _np(val[1]), _np(mean), _np(std)
+        )
 
     def _validation(self, X_val: Any, y_val: Any) -> tuple[torch.Tensor, torch.Tensor]:
         """Checked validation data as model-space (inputs, targets) of a fitted surrogate."""
@@ -674,13 +694,13 @@ class Surrogate(Configurable, ABC):
             ) from None
         if not issubclass(klass, cls):
             raise ValueError(f"{path} holds a {klass.__name__}, not a {cls.__name__}")
-        obj = klass(target, space=space, device=device, **meta["config"])
+        obj = klass(target, space=space, device=device, **klass._saved_config(meta, path))
         obj.input_scaler_ = InputScaler.from_dict(meta["input_scaler"])
         obj.target_transform_ = TargetTransform.from_dict(meta["target_transform"])
         obj.domain_ = Domain.from_dict(meta["domain"])
         obj.fit_info_ = meta["fit_info"]
         recal = meta.get("recalibration")
-        obj.recalibration_ = None if recal is None else LocalScale.from_dict(recal)
+        obj.recalibration_ = None if recal is None else recalibration_from_dict(recal)
         reference = tensors.pop(_DISTANCE_REFERENCE, None)
         if meta.get("distance"):
             if reference is None:
@@ -810,15 +830,16 @@ def _model_space_summary(out: MemberOutput | GaussianOutput) -> tuple[torch.Tens
 
 
 def _rescaled(
-    out: MemberOutput | GaussianOutput, recal: LocalScale
+    out: MemberOutput | GaussianOutput, recal: Recalibration
 ) -> MemberOutput | GaussianOutput:
-    """The predictive with its model-space spread multiplied by ``recal.factor(spread)``."""
+    """The predictive with its model-space spread multiplied by ``recal.factor(spread)``
+    (:func:`~surrogates.calibration.rescale_spread`, in float64)."""
     mean, std = _model_space_summary(out)
-    c = torch.as_tensor(recal.factor(_np(std)), dtype=mean.dtype, device=mean.device)
-    if isinstance(out, GaussianOutput):
-        return GaussianOutput(mean=out.mean, std=(c * std).to(out.std.dtype))
-    values = (mean + c * (out.values.double() - mean)).to(out.values.dtype)
-    return MemberOutput(values=values, weights=out.weights)
+    members = isinstance(out, MemberOutput)
+    std, values = rescale_spread(recal, _np(mean), _np(std), _np(out.values) if members else None)
+    if not members:
+        return GaussianOutput(mean=out.mean, std=torch.as_tensor(std).to(out.std))
+    return MemberOutput(values=torch.as_tensor(values).to(out.values), weights=out.weights)
 
 
 def _np(t: torch.Tensor) -> np.ndarray:

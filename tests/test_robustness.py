@@ -313,7 +313,7 @@ SCAN = {"output": "out", "simulator": {"name": "hypersphere", "n_dim": 2},
         "constraints": [{"observable": "O", "value": 2.0, "sigma": 0.1}], "budget": 200,
         "scan": {"n_initial": 40, "batch_size": 40, "seed": 5,
                  "model_options": {"expert_size": 4096, "aggregation": "poe",
-                                   "calibrate_variance": False, "include_noise": False,
+                                   "recalibration": "none", "include_noise": False,
                                    "n_iter": 30, "n_iter_warm": 10, "warm_start": True,
                                    "precision": "float64"}}}
 

@@ -20,7 +20,7 @@ from surrogates.space import ParameterSpace
 C = Constraint("O", 2.0, 0.1)
 #: A quick exact GP for the tests: few Adam steps, no warm start (so runs are reproducible
 #: from any iteration).
-FAST_GP = {"expert_size": 4096, "aggregation": "poe", "calibrate_variance": False,
+FAST_GP = {"expert_size": 4096, "aggregation": "poe", "recalibration": "none",
            "include_noise": False, "n_iter": 30, "precision": "float64"}
 
 

@@ -47,10 +47,8 @@ def score(model: Surrogate, y: np.ndarray, prediction: Prediction) -> dict[str, 
     else:
         result = regression_metrics(y, prediction.mean, prediction.std)
         tt = model.target_transform_
-        z = to_model_space(prediction, tt)
-        result["chi2_per_dof_model_space"] = pull_chi2(tt.forward(y), z.mean, z.std)[
-            "chi2_per_dof"
-        ]
+        mean, std, _ = to_model_space(prediction, tt)
+        result["chi2_per_dof_model_space"] = pull_chi2(tt.forward(y), mean, std)["chi2_per_dof"]
     result["n_outside_domain"] = int(prediction.outside_domain.sum())
     return result
 

@@ -152,7 +152,7 @@ class BNNEnsemble(Surrogate):
         Input parameters (default: the pMSSM-19 space).
     features : str
         Feature map of :mod:`surrogates.features` (default ``"raw"``: the parameters).
-    recalibration : {"none", "local_scale"}
+    recalibration : {"none", "variance_scale", "local_scale"}
         Error-bar recalibration on the validation data (:mod:`surrogates.calibration`).
     baseline : str, optional
         Feature column the target is learnt relative to (:class:`~surrogates.base.Surrogate`).

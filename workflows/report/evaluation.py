@@ -11,9 +11,10 @@ import numpy as np
 from sklearn.neighbors import NearestNeighbors
 
 from surrogates.base import Prediction, Surrogate
+from surrogates.calibration import VarianceScale
 from surrogates.data import Split, features, labels
 from surrogates.targets import Target
-from workflows.report.recalibration import VarianceScale
+from workflows.report import recalibration
 
 __all__ = ["Evaluation", "evaluate"]
 
@@ -97,8 +98,9 @@ def evaluate(
     scale = recalibrated = None
     if recalibrate and not target.is_classifier:
         tt = model.target_transform_
-        scale = VarianceScale.fit(labels(split.val, target), model.predict(features(split.val)), tt)
-        recalibrated = scale.apply(prediction, tt)
+        pred_val = model.predict(features(split.val))
+        scale = recalibration.fit_variance_scale(labels(split.val, target), pred_val, tt)
+        recalibrated = recalibration.recalibrated(prediction, tt, scale)
     nn = NearestNeighbors(n_neighbors=1).fit(model.standardized_features(features(split.train)))
     distance = nn.kneighbors(model.standardized_features(X_test))[0][:, 0]
     return Evaluation(
