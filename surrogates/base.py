@@ -151,7 +151,8 @@ class Surrogate(Configurable, ABC):
 
     Subclasses take their configuration as keyword arguments of ``__init__`` and store each
     under the same attribute name (the scikit-learn convention), so that
-    :meth:`get_config` can save and restore them.
+    :meth:`get_config` can save and restore them; they pass the options below on as
+    ``**common`` (``super().__init__(target, **common)``).
 
     Parameters
     ----------
@@ -329,13 +330,21 @@ class Surrogate(Configurable, ABC):
         name = model or getattr(cls, "model_name", "bnn")
         return cls.load(shipped_path(get_target(target).name, name), device=device)
 
+    @classmethod
+    def option_names(cls) -> list[str]:
+        """The constructor's keyword options: the family's own, then those it passes on to
+        :class:`Surrogate` (``**common``)."""
+        names: list[str] = []
+        for klass in cls.__mro__:
+            if issubclass(klass, Surrogate) and "__init__" in vars(klass):
+                params = inspect.signature(vars(klass)["__init__"]).parameters.values()
+                names += [p.name for p in params if p.kind is p.KEYWORD_ONLY
+                          and p.name not in names]
+        return names
+
     def get_config(self) -> dict[str, Any]:
-        """Constructor arguments (except ``target``, ``space`` and ``device``) as JSON values."""
-        names = [
-            p
-            for p in inspect.signature(type(self).__init__).parameters
-            if p not in ("self", "target", "space", "device")
-        ]
+        """Constructor options (except ``space`` and ``device``) as JSON values."""
+        names = [n for n in self.option_names() if n not in ("space", "device")]
         return {n: _jsonable(getattr(self, n)) for n in names}
 
     def __repr__(self) -> str:

@@ -19,7 +19,6 @@ import torch
 from surrogates.base import MemberOutput, Surrogate
 from surrogates.nn import ACTIVATIONS, BatchedMLP
 from surrogates.params import Interval, ListOf, Options
-from surrogates.space import ParameterSpace
 from surrogates.targets import Target
 from surrogates.training import train_members
 
@@ -60,16 +59,9 @@ class MLPEnsemble(Surrogate):
         When :meth:`fit` runs again (an active-learning scan retraining on more points),
         continue from the current networks, input scaling and target transform instead of
         starting afresh; ``epochs`` then counts the further passes.
-    space : ParameterSpace, optional
-        Input parameters (default: the pMSSM-19 space).
-    features : str
-        Feature map of :mod:`surrogates.features` (default ``"raw"``: the parameters).
-    recalibration : {"none", "variance_scale", "local_scale"}
-        Error-bar recalibration on the validation data (:mod:`surrogates.calibration`).
-    baseline : str, optional
-        Feature column the target is learnt relative to (:class:`~surrogates.base.Surrogate`).
-    seed : int
-    device : str, optional
+    **common
+        ``space``, ``features``, ``recalibration``, ``baseline``, ``seed``, ``device``: the
+        options of every family (:class:`~surrogates.base.Surrogate`).
     """
 
     model_name: ClassVar[str] = "mlp"
@@ -110,18 +102,10 @@ class MLPEnsemble(Surrogate):
         weight_decay: float = 0.0,
         patience: int = 10,
         warm_start: bool = False,
-        space: ParameterSpace | None = None,
-        features: str = "raw",
-        recalibration: str = "none",
-        baseline: str | None = None,
-        seed: int = 0,
-        device: str | None = None,
+        **common: Any,
     ) -> None:
         self._check_arguments(locals())
-        super().__init__(
-            target, space=space, features=features, recalibration=recalibration,
-            baseline=baseline, seed=seed, device=device,
-        )
+        super().__init__(target, **common)
         self.hidden = tuple(int(h) for h in hidden)
         self.activation = activation
         self.n_members = int(n_members)

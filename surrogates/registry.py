@@ -6,7 +6,6 @@ Classes are imported lazily so that ``import surrogates`` stays light.
 from __future__ import annotations
 
 import importlib
-import inspect
 
 __all__ = ["MODELS", "get_model_class", "model_option_names"]
 
@@ -42,5 +41,5 @@ def model_option_names(name: str) -> list[str]:
     These are the constructor's arguments, except ``target``, ``space``, ``seed`` and
     ``device``, which commands set themselves.
     """
-    init = inspect.signature(get_model_class(name).__init__).parameters
-    return [p for p in init if p not in ("self", "target", "space", "seed", "device")]
+    names = get_model_class(name).option_names()
+    return [p for p in names if p not in ("space", "seed", "device")]

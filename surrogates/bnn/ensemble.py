@@ -17,7 +17,6 @@ from surrogates.bnn.pretrain import SCHEDULES, output_heads, pretrain
 from surrogates.bnn.prior import FAMILIES, WeightPrior
 from surrogates.nn import ACTIVATIONS, BatchedMLP, batched_mlp_forward, last_hidden
 from surrogates.params import Interval, ListOf, Options
-from surrogates.space import ParameterSpace
 from surrogates.targets import Target
 
 __all__ = ["BNNEnsemble"]
@@ -148,16 +147,9 @@ class BNNEnsemble(Surrogate):
         (a tree-level approximation) is learnt as that plus a correction.
     n_diagnostic_points : int
         Held-out points (validation data, else training) for R-hat and ESS.
-    space : ParameterSpace, optional
-        Input parameters (default: the pMSSM-19 space).
-    features : str
-        Feature map of :mod:`surrogates.features` (default ``"raw"``: the parameters).
-    recalibration : {"none", "variance_scale", "local_scale"}
-        Error-bar recalibration on the validation data (:mod:`surrogates.calibration`).
-    baseline : str, optional
-        Feature column the target is learnt relative to (:class:`~surrogates.base.Surrogate`).
-    seed : int
-    device : str, optional
+    **common
+        ``space``, ``features``, ``recalibration``, ``baseline``, ``seed``, ``device``: the
+        options of every family (:class:`~surrogates.base.Surrogate`).
     """
 
     model_name: ClassVar[str] = "bnn"
@@ -249,18 +241,10 @@ class BNNEnsemble(Surrogate):
         heteroscedastic: bool = False,
         skip: bool = False,
         n_diagnostic_points: int = 64,
-        space: ParameterSpace | None = None,
-        features: str = "raw",
-        recalibration: str = "none",
-        baseline: str | None = None,
-        seed: int = 0,
-        device: str | None = None,
+        **common: Any,
     ) -> None:
         self._check_arguments(locals())
-        super().__init__(
-            target, space=space, features=features, recalibration=recalibration,
-            baseline=baseline, seed=seed, device=device,
-        )
+        super().__init__(target, **common)
         if hmc_layers == "last" and not hidden:
             raise ValueError("hmc_layers='last' needs at least one hidden layer; got hidden=()")
         if skip and hmc_layers != "last":

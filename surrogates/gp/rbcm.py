@@ -14,7 +14,6 @@ from surrogates.gp.aggregation import AGGREGATIONS, aggregate
 from surrogates.gp.classifier import fit_probit_link, probit_link_moments
 from surrogates.gp.experts import KERNELS, PARTITIONS, BatchedExperts, partition
 from surrogates.params import Interval, Options
-from surrogates.space import ParameterSpace
 from surrogates.targets import Target, get_target
 
 __all__ = ["RBCM"]
@@ -87,20 +86,15 @@ class RBCM(Surrogate):
         :class:`~surrogates.gp.experts.CholeskyError`.
     predict_memory_mb : float
         Memory budget of the per-chunk intermediates in prediction.
-    space : ParameterSpace, optional
-        Input parameters (default: the pMSSM-19 space).
-    features : str
-        Feature map of :mod:`surrogates.features` (default ``"raw"``: the parameters).
     recalibration : {"variance_scale", "local_scale", "none"}, optional
         Error-bar recalibration on the validation data (:mod:`surrogates.calibration`).
         Default: ``"variance_scale"`` for regression, so that the validation chi^2/dof is 1
         (random-partition rBCMs are over-confident when the experts are small, Liu et al.,
         ICML 2018, arXiv:1806.00720; the scale found is ``recalibration_.s2``), ``"none"``
         for the classifier.
-    baseline : str, optional
-        Feature column the target is learnt relative to (:class:`~surrogates.base.Surrogate`).
-    seed : int
-    device : str, optional
+    **common
+        ``space``, ``features``, ``baseline``, ``seed``, ``device``: the options of every
+        family (:class:`~surrogates.base.Surrogate`).
     """
 
     model_name: ClassVar[str] = "rbcm"
@@ -159,20 +153,13 @@ class RBCM(Surrogate):
         precision: str = "float32",
         max_jitter_tries: int = 6,
         predict_memory_mb: float = 256.0,
-        space: ParameterSpace | None = None,
-        features: str = "raw",
         recalibration: str | None = None,
-        baseline: str | None = None,
-        seed: int = 0,
-        device: str | None = None,
+        **common: Any,
     ) -> None:
         self._check_arguments(locals())
         if recalibration is None:
             recalibration = "none" if get_target(target).is_classifier else "variance_scale"
-        super().__init__(
-            target, space=space, features=features, recalibration=recalibration,
-            baseline=baseline, seed=seed, device=device,
-        )
+        super().__init__(target, recalibration=recalibration, **common)
         if hyper_batch is not None and not shared_hyperparameters:
             raise ValueError("hyper_batch needs shared_hyperparameters=True")
         self.expert_size = int(expert_size)
