@@ -106,15 +106,7 @@ class MLPEnsemble(Surrogate):
     ) -> None:
         self._check_arguments(locals())
         super().__init__(target, **common)
-        self.hidden = tuple(int(h) for h in hidden)
-        self.activation = activation
-        self.n_members = int(n_members)
-        self.epochs = int(epochs)
-        self.batch_size = int(batch_size)
-        self.lr = float(lr)
-        self.weight_decay = float(weight_decay)
-        self.patience = int(patience)
-        self.warm_start = bool(warm_start)
+        self._store_arguments(locals())
         self.net_ = self._new_net()
         self.trained_ = False
 

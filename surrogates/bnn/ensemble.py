@@ -254,33 +254,8 @@ class BNNEnsemble(Surrogate):
                 "heteroscedastic=True needs hmc_layers='last' and a regression target; got "
                 f"hmc_layers={hmc_layers!r}, target {self.target.name!r}"
             )
-        self.hidden = tuple(int(h) for h in hidden)
-        self.activation = activation
-        self.prior = prior
-        self.prior_scale = None if prior_scale is None else float(prior_scale)
-        self.hyper_scale = float(hyper_scale)
+        self._store_arguments(locals())
         self.weight_prior = WeightPrior(prior, self.prior_scale, self.hyper_scale)
-        self.noise_sigma = None if noise_sigma is None else float(noise_sigma)
-        self.noise_shape = float(noise_shape)
-        self.noise_rate = float(noise_rate)
-        self.predictive = predictive
-        self.n_chains = int(n_chains)
-        self.n_burnin = int(n_burnin)
-        self.n_samples = int(n_samples)
-        self.thin = int(thin)
-        self.n_leapfrog = int(n_leapfrog)
-        self.jitter = float(jitter)
-        self.target_accept = float(target_accept)
-        self.mass = mass
-        self.pretrain_epochs = int(pretrain_epochs)
-        self.pretrain_batch_size = int(pretrain_batch_size)
-        self.pretrain_lrs = None if pretrain_lrs is None else tuple(float(x) for x in pretrain_lrs)
-        self.pretrain_schedule = pretrain_schedule
-        self.pretrain_weight_decay = float(pretrain_weight_decay)
-        self.hmc_layers = hmc_layers
-        self.heteroscedastic = bool(heteroscedastic)
-        self.skip = bool(skip)
-        self.n_diagnostic_points = int(n_diagnostic_points)
         if hmc_layers == "all":
             sampled = (self.n_inputs, self.hidden)
         else:

@@ -162,22 +162,7 @@ class RBCM(Surrogate):
         super().__init__(target, recalibration=recalibration, **common)
         if hyper_batch is not None and not shared_hyperparameters:
             raise ValueError("hyper_batch needs shared_hyperparameters=True")
-        self.expert_size = int(expert_size)
-        self.n_experts = None if n_experts is None else int(n_experts)
-        self.partition = partition
-        self.kernel = kernel
-        self.shared_hyperparameters = bool(shared_hyperparameters)
-        self.aggregation = aggregation
-        self.n_iter = int(n_iter)
-        self.hyper_batch = None if hyper_batch is None else int(hyper_batch)
-        self.lr = float(lr)
-        self.min_noise = float(min_noise)
-        self.include_noise = bool(include_noise)
-        self.warm_start = bool(warm_start)
-        self.n_iter_warm = int(n_iter_warm)
-        self.precision = precision
-        self.max_jitter_tries = int(max_jitter_tries)
-        self.predict_memory_mb = float(predict_memory_mb)
+        self._store_arguments(locals())
         self.experts_: BatchedExperts | None = None
         self.link_: tuple[float, float] | None = None
 
