@@ -173,6 +173,13 @@ class Surrogate(Configurable, ABC):
         target, e.g. ``"ln_xsec_tree"``: the model learns the target minus this baseline,
         ``z = (g(y) - b(x) - shift) / scale``, i.e. the correction to an approximation rather
         than the whole function (regression only).
+    warm_start : bool
+        When :meth:`fit` runs again (an active-learning scan retraining on more points),
+        start from what the previous fit (or :meth:`load`) learnt instead of afresh: the
+        networks of the MLP ensemble and of the BNN's pre-training, which keep the input
+        scaling and target transform they were learnt in, or the rBCM's shared
+        hyper-parameters. The family's training length then counts the further training
+        (``epochs``, ``pretrain_epochs``; the rBCM's ``n_iter_warm``).
     seed : int
         Seed of every random choice made by :meth:`fit`.
     device : str or torch.device, optional
@@ -193,6 +200,7 @@ class Surrogate(Configurable, ABC):
         "features": Options(tuple(FEATURE_MAPS)),
         "recalibration": Options(RECALIBRATIONS),
         "baseline": [str, None],
+        "warm_start": bool,
     }
 
     def __init__(
@@ -203,6 +211,7 @@ class Surrogate(Configurable, ABC):
         features: str = "raw",
         recalibration: str = "none",
         baseline: str | None = None,
+        warm_start: bool = False,
         seed: int = 0,
         device: str | None = None,
     ) -> None:
@@ -228,6 +237,7 @@ class Surrogate(Configurable, ABC):
             if self.target.is_classifier:
                 raise ValueError("baseline is for regression targets, not the classifier")
         self.baseline = baseline
+        self.warm_start = bool(warm_start)
         self.seed = int(seed)
         self.device = resolve_device(device)
         self.input_scaler_: InputScaler | None = None
@@ -271,8 +281,9 @@ class Surrogate(Configurable, ABC):
         """Restore from :meth:`_state_tensors` and :meth:`_state_json`."""
 
     def _keeps_transforms(self) -> bool:
-        """Whether the next :meth:`fit` continues from the current model (a warm start), so
-        the input scaling and target transform it learnt in must stay; False by default."""
+        """Whether the next :meth:`fit` continues networks learnt in the current input scaling
+        and target transform (a ``warm_start`` of a fitted network), which must then stay;
+        False by default."""
         return False
 
     def _state_json(self) -> dict[str, Any]:

@@ -55,13 +55,9 @@ class MLPEnsemble(Surrogate):
     patience : int
         Stop when no member's validation loss improved for this many epochs; each member
         keeps its best-validation weights. Without validation data the last epoch is kept.
-    warm_start : bool
-        When :meth:`fit` runs again (an active-learning scan retraining on more points),
-        continue from the current networks, input scaling and target transform instead of
-        starting afresh; ``epochs`` then counts the further passes.
     **common
-        ``space``, ``features``, ``recalibration``, ``baseline``, ``seed``, ``device``: the
-        options of every family (:class:`~surrogates.base.Surrogate`).
+        ``space``, ``features``, ``recalibration``, ``baseline``, ``warm_start``, ``seed``,
+        ``device``: the options of every family (:class:`~surrogates.base.Surrogate`).
     """
 
     model_name: ClassVar[str] = "mlp"
@@ -86,7 +82,6 @@ class MLPEnsemble(Surrogate):
         "lr": Interval("real", 0, closed="neither"),
         "weight_decay": Interval("real", 0),
         "patience": Interval("int", 1),
-        "warm_start": bool,
     }
 
     def __init__(
@@ -101,7 +96,6 @@ class MLPEnsemble(Surrogate):
         lr: float = 3e-3,
         weight_decay: float = 0.0,
         patience: int = 10,
-        warm_start: bool = False,
         **common: Any,
     ) -> None:
         self._check_arguments(locals())

@@ -2,6 +2,7 @@ r"""``BNNEnsemble``: a Bayesian neural network sampled by HMC, served as an ense
 
 from __future__ import annotations
 
+import copy
 import math
 import time
 from collections.abc import Sequence
@@ -148,8 +149,11 @@ class BNNEnsemble(Surrogate):
     n_diagnostic_points : int
         Held-out points (validation data, else training) for R-hat and ESS.
     **common
-        ``space``, ``features``, ``recalibration``, ``baseline``, ``seed``, ``device``: the
-        options of every family (:class:`~surrogates.base.Surrogate`).
+        ``space``, ``features``, ``recalibration``, ``baseline``, ``warm_start``, ``seed``,
+        ``device``: the options of every family (:class:`~surrogates.base.Surrogate`); a
+        warm start continues the pre-training from the previous fit's networks (its trunks,
+        or each chain's last draw), ``pretrain_epochs`` per cycle, and samples afresh from
+        there.
     """
 
     model_name: ClassVar[str] = "bnn"
@@ -315,6 +319,22 @@ class BNNEnsemble(Surrogate):
             self.n_chains, self.n_inputs, self.hidden, n_outputs, self.activation, self.skip
         )
 
+    def _keeps_transforms(self) -> bool:
+        return self.warm_start and self.members_ is not None
+
+    def _previous_networks(self) -> BatchedMLP:
+        """The networks a warm start continues from: a copy of the trunks
+        (``hmc_layers="last"``) or each chain's last draw."""
+        if self.hmc_layers == "last":
+            return copy.deepcopy(self.trunk_)
+        draws = self.members_.reshape(self.n_chains, self.n_samples, -1)[:, -1]
+        weights, biases, _, _ = self.layout.unflatten(draws)
+        net = self._new_trunk().to(self.device, self.dtype)
+        with torch.no_grad():
+            for p, v in zip([*net.weights, *net.biases], [*weights, *biases], strict=True):
+                p.copy_(v)
+        return net
+
     def _trunk_outputs(self, X: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Last hidden activations (n_chains, n, width) and error scales (n_chains, n) or None."""
         w, b = list(self.trunk_.weights), list(self.trunk_.biases)
@@ -352,7 +372,8 @@ class BNNEnsemble(Surrogate):
         lrs = self.pretrain_lrs or tuple(lr / (10 if classifier else 1) for lr in REGRESSION_LRS)
         start = time.perf_counter()
         net, history = pretrain(
-            X, z, val, n_networks=self.n_chains, hidden=self.hidden, activation=self.activation,
+            X, z, val, initial=self._previous_networks() if self._keeps_transforms() else None,
+            n_networks=self.n_chains, hidden=self.hidden, activation=self.activation,
             classifier=classifier, learning_rates=lrs, epochs=self.pretrain_epochs,
             batch_size=self.pretrain_batch_size, schedule=self.pretrain_schedule,
             weight_decay=self.pretrain_weight_decay, heteroscedastic=self.heteroscedastic,

@@ -102,6 +102,7 @@ def pretrain(
     weight_decay: float = 0.0,
     heteroscedastic: bool = False,
     skip: bool = False,
+    initial: BatchedMLP | None = None,
     progress: bool = False,
 ) -> tuple[BatchedMLP, list[float]]:
     """Train ``n_networks`` networks (see the module text for the schedules).
@@ -124,6 +125,9 @@ def pretrain(
         Regression networks with a second output, the log of their error scale.
     skip : bool
         The output layer also sees the inputs (:class:`~surrogates.nn.BatchedMLP`).
+    initial : BatchedMLP, optional
+        Networks of this shape to continue training (a warm start), in place; default: a
+        fresh initialisation.
 
     Returns
     -------
@@ -136,9 +140,12 @@ def pretrain(
     if schedule not in SCHEDULES:
         raise ValueError(f"schedule must be one of {', '.join(SCHEDULES)}; got {schedule!r}")
     n_outputs = 2 if heteroscedastic and not classifier else 1
-    net = BatchedMLP(n_networks, X.shape[1], hidden, n_outputs, activation, skip).to(
-        X.device, X.dtype
-    )
+    if initial is None:
+        net = BatchedMLP(n_networks, X.shape[1], hidden, n_outputs, activation, skip).to(
+            X.device, X.dtype
+        )
+    else:
+        net = initial.requires_grad_(True)
     steps = -(-X.shape[0] // batch_size)
     history = []
     cycles = learning_rates if schedule == "amsgrad_cycles" else learning_rates[:1]

@@ -73,12 +73,9 @@ class RBCM(Surrogate):
         Lower bound of the noise variance in model space (standardised units squared).
     include_noise : bool
         Add the noise variance to the regression predictive variance.
-    warm_start : bool
-        When :meth:`fit` runs again (an active-learning scan retraining on more points), start
-        the hyper-parameters from the previous fit and take ``n_iter_warm`` Adam steps
-        instead of ``n_iter``. Needs shared hyper-parameters.
     n_iter_warm : int
-        Adam steps of a warm-started fit.
+        Adam steps of a fit with ``warm_start``, which starts the shared hyper-parameters
+        from the previous fit (with per-expert hyper-parameters it starts afresh).
     precision : {"float32", "float64"}
         Floating-point type of all model-space tensors.
     max_jitter_tries : int
@@ -93,8 +90,8 @@ class RBCM(Surrogate):
         ICML 2018, arXiv:1806.00720; the scale found is ``recalibration_.s2``), ``"none"``
         for the classifier.
     **common
-        ``space``, ``features``, ``baseline``, ``seed``, ``device``: the options of every
-        family (:class:`~surrogates.base.Surrogate`).
+        ``space``, ``features``, ``baseline``, ``warm_start``, ``seed``, ``device``: the
+        options of every family (:class:`~surrogates.base.Surrogate`).
     """
 
     model_name: ClassVar[str] = "rbcm"
@@ -126,7 +123,6 @@ class RBCM(Surrogate):
         "min_noise": Interval("real", 0, closed="neither"),
         "include_noise": bool,
         "recalibration": [Options(RECALIBRATIONS), None],
-        "warm_start": bool,
         "n_iter_warm": Interval("int", 1),
         "precision": Options(tuple(_PRECISIONS)),
         "max_jitter_tries": Interval("int", 1),
@@ -148,7 +144,6 @@ class RBCM(Surrogate):
         lr: float = 0.1,
         min_noise: float = 1e-4,
         include_noise: bool = True,
-        warm_start: bool = False,
         n_iter_warm: int = 25,
         precision: str = "float32",
         max_jitter_tries: int = 6,
