@@ -176,13 +176,14 @@ def run(args):
             "target": target, "model": "rbcm", "device": str(device), "budget": args.budget,
             "n_train": len(y), "n_test": len(yt), "n_experts": model.fit_info_["n_experts"],
             "train_seconds": model.fit_info_["train_seconds"], "predict_us_per_point":
-            1e6 * per_point, "variance_scale": model.fit_info_["variance_scale"],
+            1e6 * per_point,
+            "variance_scale": None if model.recalibration_ is None else model.recalibration_.s2,
         }
         if model.target.is_classifier:
             row.update(_classification_report(yt, pred.mean, pred.std))
         else:
             row.update(_regression_report(target, yt, pred.mean, pred.std))
-            model.variance_scale_ = 1.0  # the same model without the validation sigma scaling
+            model.recalibration_ = None  # the same model without the validation sigma scaling
             raw = model.predict(Xt)
             raw = _regression_report(target, yt, raw.mean, raw.std)
             keep = ("coverage_1std", "coverage_2std", "coverage_3std", "chi2_per_dof",

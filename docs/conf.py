@@ -73,7 +73,9 @@ def _reexports(packages: tuple[str, ...]) -> dict[str, list[str]]:
     return out
 
 
-autosummary_context = {"reexported": _reexports(("surrogates", "likelihoods", "fits"))}
+autosummary_context = {
+    "reexported": _reexports(("surrogates", "likelihoods", "fits", "workflows"))
+}
 autodoc_default_options = {"member-order": "bysource"}
 autodoc_typehints = "none"  # the numpy docstrings carry types and shapes
 autodoc_inherit_docstrings = True

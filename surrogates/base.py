@@ -32,7 +32,13 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from surrogates._version import __version__
-from surrogates.calibration import RECALIBRATIONS, LocalScale
+from surrogates.calibration import (
+    RECALIBRATIONS,
+    Recalibration,
+    fit_recalibration,
+    recalibration_from_dict,
+    rescale_spread,
+)
 from surrogates.data.loaders import Split, split_dataset
 from surrogates.device import resolve_device
 from surrogates.distance import NearestNeighbourDistance
@@ -44,6 +50,7 @@ from surrogates.features import (
 )
 from surrogates.io import atomic_folder, sha256_file
 from surrogates.params import Configurable, Options
+from surrogates.registry import get_model_class
 from surrogates.space import PMSSM19, ParameterSpace
 from surrogates.targets import TARGETS, Target, get_target
 from surrogates.transforms import InputScaler, TargetTransform
@@ -144,7 +151,8 @@ class Surrogate(Configurable, ABC):
 
     Subclasses take their configuration as keyword arguments of ``__init__`` and store each
     under the same attribute name (the scikit-learn convention), so that
-    :meth:`get_config` can save and restore them.
+    :meth:`get_config` can save and restore them; they pass the options below on as
+    ``**common`` (``super().__init__(target, **common)``).
 
     Parameters
     ----------
@@ -156,7 +164,7 @@ class Surrogate(Configurable, ABC):
     features : str
         Feature map of :mod:`surrogates.features` the model learns on (``"raw"``: the
         parameters; ``"pmssm19_physics"``: plus derived masses, mixings and ratios).
-    recalibration : {"none", "local_scale"}
+    recalibration : {"none", "variance_scale", "local_scale"}
         Error-bar recalibration fitted on the validation data given to :meth:`fit`, saved
         with the model and applied by :meth:`predict` (:mod:`surrogates.calibration`;
         regression only).
@@ -165,6 +173,13 @@ class Surrogate(Configurable, ABC):
         target, e.g. ``"ln_xsec_tree"``: the model learns the target minus this baseline,
         ``z = (g(y) - b(x) - shift) / scale``, i.e. the correction to an approximation rather
         than the whole function (regression only).
+    warm_start : bool
+        When :meth:`fit` runs again (an active-learning scan retraining on more points),
+        start from what the previous fit (or :meth:`load`) learnt instead of afresh: the
+        networks of the MLP ensemble and of the BNN's pre-training, which keep the input
+        scaling and target transform they were learnt in, or the rBCM's shared
+        hyper-parameters. The family's training length then counts the further training
+        (``epochs``, ``pretrain_epochs``; the rBCM's ``n_iter_warm``).
     seed : int
         Seed of every random choice made by :meth:`fit`.
     device : str or torch.device, optional
@@ -185,6 +200,7 @@ class Surrogate(Configurable, ABC):
         "features": Options(tuple(FEATURE_MAPS)),
         "recalibration": Options(RECALIBRATIONS),
         "baseline": [str, None],
+        "warm_start": bool,
     }
 
     def __init__(
@@ -195,6 +211,7 @@ class Surrogate(Configurable, ABC):
         features: str = "raw",
         recalibration: str = "none",
         baseline: str | None = None,
+        warm_start: bool = False,
         seed: int = 0,
         device: str | None = None,
     ) -> None:
@@ -209,7 +226,7 @@ class Surrogate(Configurable, ABC):
                 f"{self.target.name!r}"
             )
         self.recalibration = recalibration
-        self.recalibration_: LocalScale | None = None
+        self.recalibration_: Recalibration | None = None
         if baseline is not None:
             names = feature_names(features, self.space)
             if baseline not in names:
@@ -220,6 +237,7 @@ class Surrogate(Configurable, ABC):
             if self.target.is_classifier:
                 raise ValueError("baseline is for regression targets, not the classifier")
         self.baseline = baseline
+        self.warm_start = bool(warm_start)
         self.seed = int(seed)
         self.device = resolve_device(device)
         self.input_scaler_: InputScaler | None = None
@@ -263,13 +281,23 @@ class Surrogate(Configurable, ABC):
         """Restore from :meth:`_state_tensors` and :meth:`_state_json`."""
 
     def _keeps_transforms(self) -> bool:
-        """Whether the next :meth:`fit` continues from the current model (a warm start), so
-        the input scaling and target transform it learnt in must stay; False by default."""
+        """Whether the next :meth:`fit` continues networks learnt in the current input scaling
+        and target transform (a ``warm_start`` of a fitted network), which must then stay;
+        False by default."""
         return False
 
     def _state_json(self) -> dict[str, Any]:
         """Learnt JSON-serialisable state beyond the configuration (none by default)."""
         return {}
+
+    @classmethod
+    def _saved_config(cls, meta: dict[str, Any], path: Path) -> dict[str, Any]:
+        """Constructor options of the model saved in ``path`` (``metadata.json``: ``meta``).
+
+        A family maps the options (and, in ``meta``, the saved recalibration) of its earlier
+        versions here, or raises ``ValueError`` naming what it can no longer read.
+        """
+        return meta["config"]
 
     # ------------------------------------------------------------ public API
     @classmethod
@@ -313,13 +341,21 @@ class Surrogate(Configurable, ABC):
         name = model or getattr(cls, "model_name", "bnn")
         return cls.load(shipped_path(get_target(target).name, name), device=device)
 
+    @classmethod
+    def option_names(cls) -> list[str]:
+        """The constructor's keyword options: the family's own, then those it passes on to
+        :class:`Surrogate` (``**common``)."""
+        names: list[str] = []
+        for klass in cls.__mro__:
+            if issubclass(klass, Surrogate) and "__init__" in vars(klass):
+                params = inspect.signature(vars(klass)["__init__"]).parameters.values()
+                names += [p.name for p in params if p.kind is p.KEYWORD_ONLY
+                          and p.name not in names]
+        return names
+
     def get_config(self) -> dict[str, Any]:
-        """Constructor arguments (except ``target``, ``space`` and ``device``) as JSON values."""
-        names = [
-            p
-            for p in inspect.signature(type(self).__init__).parameters
-            if p not in ("self", "target", "space", "device")
-        ]
+        """Constructor options (except ``space`` and ``device``) as JSON values."""
+        names = [n for n in self.option_names() if n not in ("space", "device")]
         return {n: _jsonable(getattr(self, n)) for n in names}
 
     def __repr__(self) -> str:
@@ -381,11 +417,16 @@ class Surrogate(Configurable, ABC):
     def _recalibrate(self, val: tuple[torch.Tensor, torch.Tensor] | None) -> None:
         """Fit the configured recalibration on validation inputs and targets (model space)."""
         self.recalibration_ = None
-        if self.recalibration == "local_scale":
-            if val is None:
-                raise ValueError("recalibration='local_scale' needs validation data (X_val, y_val)")
-            mean, std = _model_space_summary(self._predict_chunked(val[0]))
-            self.recalibration_ = LocalScale.fit(_np(val[1]), _np(mean), _np(std))
+        if self.recalibration == "none" or (val is None and self.recalibration == "variance_scale"):
+            return  # a variance scale without validation data: unscaled (the rBCM's default)
+        if val is None:
+            raise ValueError(
+                f"recalibration={self.recalibration!r} needs validation data (X_val, y_val)"
+            )
+        mean, std = _model_space_summary(self._predict_chunked(val[0]))
+        self.recalibration_ = fit_recalibration(
+            self.recalibration, _np(val[1]), _np(mean), _np(std)
+        )
 
     def _validation(self, X_val: Any, y_val: Any) -> tuple[torch.Tensor, torch.Tensor]:
         """Checked validation data as model-space (inputs, targets) of a fitted surrogate."""
@@ -435,8 +476,6 @@ class Surrogate(Configurable, ABC):
         """
         if self.target.is_classifier:
             raise ValueError(f"the classifier {self.target.name!r} has no support model")
-        from surrogates.registry import get_model_class
-
         cls = get_model_class(model)
         support = cls(
             self.target.support(), space=self.space, seed=self.seed, device=str(self.device),
@@ -652,8 +691,6 @@ class Surrogate(Configurable, ABC):
             If the folder holds no saved surrogate, a damaged or mismatched file (named), was
             written in another format version, or by another family than ``cls``.
         """
-        from surrogates.registry import get_model_class
-
         path = Path(path)
         meta = _read_metadata(path)
         if meta["library_version"] != __version__:
@@ -677,13 +714,13 @@ class Surrogate(Configurable, ABC):
             ) from None
         if not issubclass(klass, cls):
             raise ValueError(f"{path} holds a {klass.__name__}, not a {cls.__name__}")
-        obj = klass(target, space=space, device=device, **meta["config"])
+        obj = klass(target, space=space, device=device, **klass._saved_config(meta, path))
         obj.input_scaler_ = InputScaler.from_dict(meta["input_scaler"])
         obj.target_transform_ = TargetTransform.from_dict(meta["target_transform"])
         obj.domain_ = Domain.from_dict(meta["domain"])
         obj.fit_info_ = meta["fit_info"]
         recal = meta.get("recalibration")
-        obj.recalibration_ = None if recal is None else LocalScale.from_dict(recal)
+        obj.recalibration_ = None if recal is None else recalibration_from_dict(recal)
         reference = tensors.pop(_DISTANCE_REFERENCE, None)
         if meta.get("distance"):
             if reference is None:
@@ -813,15 +850,16 @@ def _model_space_summary(out: MemberOutput | GaussianOutput) -> tuple[torch.Tens
 
 
 def _rescaled(
-    out: MemberOutput | GaussianOutput, recal: LocalScale
+    out: MemberOutput | GaussianOutput, recal: Recalibration
 ) -> MemberOutput | GaussianOutput:
-    """The predictive with its model-space spread multiplied by ``recal.factor(spread)``."""
+    """The predictive with its model-space spread multiplied by ``recal.factor(spread)``
+    (:func:`~surrogates.calibration.rescale_spread`, in float64)."""
     mean, std = _model_space_summary(out)
-    c = torch.as_tensor(recal.factor(_np(std)), dtype=mean.dtype, device=mean.device)
-    if isinstance(out, GaussianOutput):
-        return GaussianOutput(mean=out.mean, std=(c * std).to(out.std.dtype))
-    values = (mean + c * (out.values.double() - mean)).to(out.values.dtype)
-    return MemberOutput(values=values, weights=out.weights)
+    members = isinstance(out, MemberOutput)
+    std, values = rescale_spread(recal, _np(mean), _np(std), _np(out.values) if members else None)
+    if not members:
+        return GaussianOutput(mean=out.mean, std=torch.as_tensor(std).to(out.std))
+    return MemberOutput(values=torch.as_tensor(values).to(out.values), weights=out.weights)
 
 
 def _np(t: torch.Tensor) -> np.ndarray:

@@ -15,13 +15,12 @@ from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import torch
-from tqdm.auto import tqdm
 
 from surrogates.base import MemberOutput, Surrogate
 from surrogates.nn import ACTIVATIONS, BatchedMLP
 from surrogates.params import Interval, ListOf, Options
-from surrogates.space import ParameterSpace
 from surrogates.targets import Target
+from surrogates.training import train_members
 
 __all__ = ["MLPEnsemble"]
 
@@ -56,20 +55,9 @@ class MLPEnsemble(Surrogate):
     patience : int
         Stop when no member's validation loss improved for this many epochs; each member
         keeps its best-validation weights. Without validation data the last epoch is kept.
-    warm_start : bool
-        When :meth:`fit` runs again (an active-learning scan retraining on more points),
-        continue from the current networks, input scaling and target transform instead of
-        starting afresh; ``epochs`` then counts the further passes.
-    space : ParameterSpace, optional
-        Input parameters (default: the pMSSM-19 space).
-    features : str
-        Feature map of :mod:`surrogates.features` (default ``"raw"``: the parameters).
-    recalibration : {"none", "local_scale"}
-        Error-bar recalibration on the validation data (:mod:`surrogates.calibration`).
-    baseline : str, optional
-        Feature column the target is learnt relative to (:class:`~surrogates.base.Surrogate`).
-    seed : int
-    device : str, optional
+    **common
+        ``space``, ``features``, ``recalibration``, ``baseline``, ``warm_start``, ``seed``,
+        ``device``: the options of every family (:class:`~surrogates.base.Surrogate`).
     """
 
     model_name: ClassVar[str] = "mlp"
@@ -94,7 +82,6 @@ class MLPEnsemble(Surrogate):
         "lr": Interval("real", 0, closed="neither"),
         "weight_decay": Interval("real", 0),
         "patience": Interval("int", 1),
-        "warm_start": bool,
     }
 
     def __init__(
@@ -109,28 +96,11 @@ class MLPEnsemble(Surrogate):
         lr: float = 3e-3,
         weight_decay: float = 0.0,
         patience: int = 10,
-        warm_start: bool = False,
-        space: ParameterSpace | None = None,
-        features: str = "raw",
-        recalibration: str = "none",
-        baseline: str | None = None,
-        seed: int = 0,
-        device: str | None = None,
+        **common: Any,
     ) -> None:
         self._check_arguments(locals())
-        super().__init__(
-            target, space=space, features=features, recalibration=recalibration,
-            baseline=baseline, seed=seed, device=device,
-        )
-        self.hidden = tuple(int(h) for h in hidden)
-        self.activation = activation
-        self.n_members = int(n_members)
-        self.epochs = int(epochs)
-        self.batch_size = int(batch_size)
-        self.lr = float(lr)
-        self.weight_decay = float(weight_decay)
-        self.patience = int(patience)
-        self.warm_start = bool(warm_start)
+        super().__init__(target, **common)
+        self._store_arguments(locals())
         self.net_ = self._new_net()
         self.trained_ = False
 
@@ -159,46 +129,18 @@ class MLPEnsemble(Surrogate):
         opt = torch.optim.AdamW(
             self.net_.parameters(), lr=self.lr, weight_decay=self.weight_decay, amsgrad=True
         )
-        n, K = X.shape[0], self.n_members
-        steps = -(-n // self.batch_size)
-        sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=self.epochs * steps)
-        gen = torch.Generator(device="cpu").manual_seed(self.seed)
-        best = [p.detach().clone() for p in self.net_.parameters()]
-        best_loss = torch.full((K,), float("inf"), device=self.device)
-        stale = 0
-        history = []
-        bar = tqdm(range(self.epochs), desc=f"mlp {self.target.name}", disable=not progress)
-        for _epoch in bar:
-            self.net_.train()
-            perm = torch.argsort(torch.rand(K, n, generator=gen), dim=1).to(self.device)
-            for s in range(steps):
-                idx = perm[:, s * self.batch_size : (s + 1) * self.batch_size]
-                loss = self._losses(X[idx], z[idx]).sum()
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
-                sched.step()
-            if val is None:
-                continue
-            with torch.no_grad():
-                vloss = self._losses(*val)
-            improved = vloss < best_loss
-            best_loss = torch.where(improved, vloss, best_loss)
-            with torch.no_grad():
-                for b, p in zip(best, self.net_.parameters(), strict=True):
-                    b[improved] = p[improved]
-            history.append(vloss.mean().item())
-            bar.set_postfix(val_loss=f"{history[-1]:.3g}")
-            stale = 0 if improved.any() else stale + 1
-            if stale >= self.patience:
-                break
+        steps = -(-X.shape[0] // self.batch_size)
+        fit = train_members(
+            self.net_, self._losses, X, z, val, optimizer=opt, epochs=self.epochs,
+            batch_size=self.batch_size, patience=self.patience,
+            scheduler=torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=self.epochs * steps),
+            generator=torch.Generator(device="cpu").manual_seed(self.seed),
+            desc=f"mlp {self.target.name}", progress=progress,
+        )
         if val is not None:
-            with torch.no_grad():
-                for b, p in zip(best, self.net_.parameters(), strict=True):
-                    p.copy_(b)
-            self.fit_info_["best_val_loss"] = best_loss.tolist()
-        self.fit_info_["epochs_run"] = _epoch + 1
-        self.fit_info_["val_loss_history"] = history
+            self.fit_info_["best_val_loss"] = fit.best_loss.tolist()
+        self.fit_info_["epochs_run"] = fit.epochs_run
+        self.fit_info_["val_loss_history"] = fit.history
         self.trained_ = True
 
     def _keeps_transforms(self) -> bool:

@@ -325,3 +325,23 @@ class Configurable:
         """Check a constructor's ``locals()``: those of its arguments that are options."""
         self.check_options({k: v for k, v in arguments.items()
                             if k in self.parameter_constraints})
+
+    def _store_arguments(self, arguments: Mapping[str, Any]) -> None:
+        """Store each option among a constructor's (checked) ``locals()`` under its name, as
+        the type its constraint declares: ``int`` or ``float`` (:class:`Interval`), a tuple
+        (:class:`ListOf`), else as given."""
+        for name, value in arguments.items():
+            if name in self.parameter_constraints:
+                setattr(self, name, _as_declared(value, self.parameter_constraints[name]))
+
+
+def _as_declared(value: Any, constraints: Any) -> Any:
+    """``value`` (accepted by ``constraints``) as the int, float or tuple they declare."""
+    if value is None or isinstance(value, bool):
+        return value
+    for c in _as_list(constraints):
+        if isinstance(c, Interval) and c.accepts(value):
+            return int(value) if c.kind == "int" else float(value)
+        if isinstance(c, ListOf) and isinstance(value, list | tuple):
+            return tuple(_as_declared(item, c.item) for item in value)
+    return value

@@ -1,4 +1,4 @@
-"""Names of the surrogate families, for the CLI and for :meth:`Surrogate.load`.
+"""Names of the surrogate families, for the commands and for :meth:`Surrogate.load`.
 
 Classes are imported lazily so that ``import surrogates`` stays light.
 """
@@ -6,11 +6,6 @@ Classes are imported lazily so that ``import surrogates`` stays light.
 from __future__ import annotations
 
 import importlib
-import inspect
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from surrogates.base import Surrogate
 
 __all__ = ["MODELS", "get_model_class", "model_option_names"]
 
@@ -22,8 +17,11 @@ MODELS: dict[str, str] = {
 }
 
 
-def get_model_class(name: str) -> type[Surrogate]:
+def get_model_class(name: str) -> type:
     """Return the :class:`~surrogates.base.Surrogate` subclass registered as ``name``.
+
+    (The registry holds names only; it imports no family, nor the base class, which imports
+    it to load a saved model of any family.)
 
     Raises
     ------
@@ -43,5 +41,5 @@ def model_option_names(name: str) -> list[str]:
     These are the constructor's arguments, except ``target``, ``space``, ``seed`` and
     ``device``, which commands set themselves.
     """
-    init = inspect.signature(get_model_class(name).__init__).parameters
-    return [p for p in init if p not in ("self", "target", "space", "seed", "device")]
+    names = get_model_class(name).option_names()
+    return [p for p in names if p not in ("space", "seed", "device")]

@@ -141,3 +141,30 @@ def test_prediction_is_float32_and_chunked(regressor, small_splits, monkeypatch)
     # float32 matrix products may round differently with the chunk shape
     np.testing.assert_allclose(regressor.predict(X).samples, whole, rtol=1e-6)
     assert regressor.members_.dtype == torch.float32
+
+
+@pytest.mark.parametrize("hmc_layers", ["all", "last"])
+def test_warm_start_continues_the_pretraining_from_the_previous_networks(hmc_layers):
+    """warm_start means for the BNN what it means for the MLP ensemble: a refit continues
+    the previous fit's networks (the trunks, or each chain's last draw; with no further
+    pre-training they are the starting points) in the input scaling and target transform
+    they were learnt in."""
+    from surrogates.bnn.pretrain import _loss
+    from tests.synthetic import SMOOTH, SQUARE, noisy_data
+
+    X, y, _ = noisy_data(300, seed=0)
+    kw = {**BNNEnsemble.budgets["tiny"], "hmc_layers": hmc_layers, "n_burnin": 2,
+          "n_samples": 2}
+    warm = BNNEnsemble(SMOOTH, space=SQUARE, warm_start=True, **kw).fit(X, y, progress=False)
+    scaler, previous = warm.input_scaler_, warm._previous_networks()
+    warm.pretrain_epochs = 0
+    warm.fit(X[:200], y[:200], progress=False)
+    assert warm.input_scaler_ is scaler
+    F = warm._features(X[:200])
+    with torch.no_grad():
+        start = _loss(previous, warm._inputs(F), warm._targets(y[:200], F), classifier=False,
+                      selection=True).mean().item()
+    assert warm.fit_info_["pretrain_val_loss"] == pytest.approx([start] * 3, rel=1e-6)
+    if hmc_layers == "last":
+        for a, b in zip(warm.trunk_.parameters(), previous.parameters(), strict=True):
+            torch.testing.assert_close(a, b, rtol=0, atol=0)

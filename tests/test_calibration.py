@@ -4,10 +4,12 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from surrogates.base import Surrogate
 from surrogates.bnn import BNNEnsemble
-from surrogates.calibration import LocalScale
+from surrogates.calibration import LocalScale, VarianceScale
 from surrogates.metrics import coverage as coverage_dict
 from surrogates.metrics import nominal_coverage
+from surrogates.mlp import MLPEnsemble
 from tests.synthetic import SMOOTH, SQUARE, smooth
 
 K = np.array([1.0, 2.0, 3.0])
@@ -103,3 +105,23 @@ def test_recalibration_is_for_regression_and_needs_validation_data():
         X, y, _ = _heteroscedastic(300, 0)
         BNNEnsemble(SMOOTH, space=SQUARE, recalibration="local_scale",
                     **BNNEnsemble.budgets["tiny"]).fit(X, y, progress=False)
+
+
+def test_variance_scale_is_the_mean_squared_pull_and_any_family_saves_it(tmp_path):
+    """The one variance scale: on a deep ensemble as on the rBCM (its default), fitted on the
+    validation pulls in model space, applied by predict and saved with the model."""
+    rng = np.random.default_rng(4)
+    z, mean, std = rng.normal(0, 3, 5000), np.zeros(5000), np.ones(5000)
+    scale = VarianceScale.fit(z, mean, std)
+    assert scale.s2 == pytest.approx(np.mean(z**2)) and scale.n_val == 5000
+    assert VarianceScale.from_dict(scale.to_dict()) == scale
+    X, y, _ = _heteroscedastic(400, 0)
+    Xv, yv, _ = _heteroscedastic(300, 1)
+    kw = {"hidden": [16, 16], "n_members": 3, "epochs": 3}
+    raw = MLPEnsemble(SMOOTH, space=SQUARE, **kw).fit(X, y, X_val=Xv, y_val=yv, progress=False)
+    scaled = MLPEnsemble(SMOOTH, space=SQUARE, recalibration="variance_scale", **kw).fit(
+        X, y, X_val=Xv, y_val=yv, progress=False)
+    s = scaled.recalibration_.s
+    np.testing.assert_allclose(scaled.predict(Xv).std, s * raw.predict(Xv).std, rtol=1e-5)
+    again = Surrogate.load(scaled.save(tmp_path / "m"))
+    np.testing.assert_array_equal(again.predict(Xv).std, scaled.predict(Xv).std)

@@ -5,8 +5,8 @@ import pandas as pd
 import pytest
 
 from surrogates import Surrogate
-from surrogates.cli import main
 from surrogates.data import features, load_dataset, split_dataset
+from workflows.cli import main
 
 
 @pytest.fixture(scope="module")

@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 import yaml
 
-from fits.cli import add_fit_parser
 from fits.config import load_config
 from fits.results import FitResult
 from surrogates.data.loaders import features, labels, load_dataset
 from surrogates.mlp import MLPEnsemble
+from workflows.fit_commands import add_fit_parser
 
 logging.getLogger("ultranest").setLevel(logging.WARNING)
 

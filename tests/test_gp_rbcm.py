@@ -1,5 +1,8 @@
 """The RBCM surrogate: calibration on GP-prior data, the validity classifier, save/load."""
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -168,17 +171,18 @@ def test_variance_calibration_finds_a_planted_scale_and_refits_reproduce_it():
     (pulls against this fit's unscaled std, not the previous fit's scaled one)."""
     X, y, _ = noisy_data(300, seed=0)
     Xv = SQUARE.sample_uniform(400, 1)
-    plain = RBCM(SMOOTH, space=SQUARE, calibrate_variance=False, **SMALL_RBCM)
+    plain = RBCM(SMOOTH, space=SQUARE, recalibration="none", **SMALL_RBCM)
     pred = plain.fit(X, y, progress=False).predict(Xv)
     eps = np.random.default_rng(2).normal(size=len(Xv))
     yv = pred.mean + 2.0 * pred.std * eps
     s = RBCM(SMOOTH, space=SQUARE, **SMALL_RBCM)
-    scales = [s.fit(X, y, X_val=Xv, y_val=yv, progress=False).fit_info_["variance_scale"]
+    scales = [s.fit(X, y, X_val=Xv, y_val=yv, progress=False).recalibration_.s2
               for _ in range(3)]
     np.testing.assert_allclose(scales, 4.0 * np.mean(eps**2), rtol=1e-8)
     np.testing.assert_allclose(s.predict(Xv).std, np.sqrt(scales[0]) * pred.std, rtol=1e-8)
+    assert s.recalibration == "variance_scale"  # the rBCM's default
     # a refit without validation data drops the scale
-    assert s.fit(X, y, progress=False).fit_info_["variance_scale"] == 1.0
+    assert s.fit(X, y, progress=False).recalibration_ is None
 
 
 def _exact_expert_moments(Xe, ye, Xs, lengthscale, outputscale, noise):
@@ -200,7 +204,7 @@ def test_predictive_is_the_rbcm_of_exact_gp_experts(shared):
     precision in the prior correction), plus the mean noise variance."""
     X, y, _ = noisy_data(240, seed=3)
     Xs = SQUARE.sample_uniform(50, 4)
-    s = RBCM(SMOOTH, space=SQUARE, shared_hyperparameters=shared, calibrate_variance=False,
+    s = RBCM(SMOOTH, space=SQUARE, shared_hyperparameters=shared, recalibration="none",
              **SMALL_RBCM).fit(X, y, progress=False)
     pred = s.predict(Xs)
     ex = s.experts_
@@ -227,3 +231,24 @@ def test_predictive_is_the_rbcm_of_exact_gp_experts(shared):
     scale = s.target_transform_.scale
     np.testing.assert_allclose(pred.std, np.sqrt(noisy_var) * scale, rtol=1e-6)
     np.testing.assert_allclose(pred.mean, s.target_transform_.inverse(latent_mean), rtol=1e-6)
+
+
+# ------------------------------------------------ models saved with calibrate_variance
+SAVED = Path(__file__).parent / "data" / "saved"
+
+
+def test_a_model_saved_with_calibrate_variance_loads_as_variance_scale():
+    """An rBCM saved before the common recalibration (calibrate_variance=True, its scale in
+    the state) loads as recalibration='variance_scale' and predicts as it did."""
+    before = json.loads((SAVED / "rbcm_calibrate_variance_predictions.json").read_text())
+    model = RBCM.load(SAVED / "rbcm_calibrate_variance")
+    assert model.recalibration == "variance_scale"
+    assert model.recalibration_.s2 == before["variance_scale"]
+    pred = model.predict(np.array(before["X"]))
+    np.testing.assert_allclose(pred.mean, before["mean"], rtol=1e-12)
+    np.testing.assert_allclose(pred.std, before["std"], rtol=1e-12)
+
+
+def test_a_model_saved_with_two_recalibrations_fails_clearly():
+    with pytest.raises(ValueError, match="calibrate_variance=True and recalibration='local_scale'"):
+        RBCM.load(SAVED / "rbcm_two_recalibrations")

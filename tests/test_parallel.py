@@ -12,12 +12,12 @@ import pyarrow.parquet as pq
 import pytest
 
 from surrogates.bnn.ensemble import BNNEnsemble
-from surrogates.cli import main
 from surrogates.data import features, labels
 from surrogates.mlp import MLPEnsemble
 from surrogates.parallel import dask_client, fit_in_parts, predict_table
 from surrogates.parallel.predict import _model
 from surrogates.space import PARAMETER_NAMES
+from workflows.cli import main
 
 TINY_MLP = {"hidden": [16, 16], "n_members": 4, "epochs": 3}
 

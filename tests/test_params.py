@@ -58,3 +58,15 @@ def test_valid_options_pass_unchanged():
               "sizes": (4, 5.0), "box": {"y": -2.5}, "inner": {"k": 0},
               "pick": {"name": "one", "p": 2}}
     assert validate(params, SCHEMA, "T") == params
+
+
+def test_options_are_stored_as_their_constraints_declare():
+    from surrogates.bnn import BNNEnsemble
+    from surrogates.mlp import MLPEnsemble
+
+    mlp = MLPEnsemble("xsec", hidden=[16, 8.0], epochs=3.0, lr=1, warm_start=True)
+    assert mlp.hidden == (16, 8) and all(type(h) is int for h in mlp.hidden)
+    assert type(mlp.epochs) is int and type(mlp.lr) is float and mlp.warm_start is True
+    bnn = BNNEnsemble("xsec", prior_scale=None, pretrain_lrs=[1, 0.1])
+    assert bnn.prior_scale is None and bnn.pretrain_lrs == (1.0, 0.1)
+    assert bnn.get_config()["pretrain_lrs"] == [1.0, 0.1]

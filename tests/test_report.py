@@ -14,10 +14,10 @@ from surrogates import metrics
 from surrogates.base import Prediction, Surrogate
 from surrogates.data import load_points
 from surrogates.registry import MODELS
-from surrogates.report import VarianceScale, run_compare
-from surrogates.report.recalibration import to_model_space
-from surrogates.report.render import CLASSIFIER_COLUMNS, REGRESSION_COLUMNS, format_cell
 from surrogates.transforms import TargetTransform
+from workflows.report.compare import run_compare
+from workflows.report.recalibration import fit_variance_scale, recalibrated, to_model_space
+from workflows.report.render import CLASSIFIER_COLUMNS, REGRESSION_COLUMNS, format_cell
 
 # The classifier and the log-transformed regression; higgs_mass (an affine transform) runs the
 # same code as xsec and is left out to keep the file fast.
@@ -52,8 +52,8 @@ def _expected(target, model_dir, arrays, prefix):
     tt = Surrogate.load(model_dir).target_transform_
     pred = Prediction(mean, std, arrays.get(prefix + "samples"), arrays.get("weights"),
                       np.zeros(len(y), bool), target, "")
-    z = to_model_space(pred, tt)
-    expected["chi2_per_dof_model_space"] = metrics.pull_chi2(tt.forward(y), z.mean, z.std)[
+    z_mean, z_std, _ = to_model_space(pred, tt)
+    expected["chi2_per_dof_model_space"] = metrics.pull_chi2(tt.forward(y), z_mean, z_std)[
         "chi2_per_dof"]
     return expected
 
@@ -156,10 +156,10 @@ def test_variance_scale_recovers_known_gaussian_scale():
     mu, sigma = rng.normal(125, 3, N_POINTS), rng.uniform(0.1, 1.0, N_POINTS)
     y = mu + 2.0 * sigma * rng.standard_normal(N_POINTS)
     tt = TargetTransform("standardize").fit(y)
-    scale = VarianceScale.fit(y, _prediction(mu, sigma, target="higgs_mass"), tt)
+    scale = fit_variance_scale(y, _prediction(mu, sigma, target="higgs_mass"), tt)
     # mean of N pulls^2 with pulls ~ N(0, 4): 4 +- 4 sqrt(2 / N); allow 5 standard errors
     assert scale.s2 == pytest.approx(4.0, abs=5 * 4.0 * np.sqrt(2 / N_POINTS))
-    fixed = scale.apply(_prediction(mu, sigma, target="higgs_mass"), tt)
+    fixed = recalibrated(_prediction(mu, sigma, target="higgs_mass"), tt, scale)
     np.testing.assert_allclose(fixed.std, scale.s * sigma, rtol=1e-12)
     np.testing.assert_allclose(fixed.mean, mu, rtol=1e-12)
 
@@ -171,25 +171,26 @@ def test_variance_scale_in_log_space_for_members():
     members = np.exp(ln_mu + np.array([[-1.0], [1.0]]) * ln_sigma)  # ln-spread exactly sigma
     tt = TargetTransform("log_standardize").fit(y)
     pred = _prediction(members.mean(0), members.std(0), members)
-    scale = VarianceScale.fit(y, pred, tt)
+    scale = fit_variance_scale(y, pred, tt)
     assert scale.s2 == pytest.approx(9.0, abs=5 * 9.0 * np.sqrt(2 / N_POINTS))
-    before, after = to_model_space(pred, tt), to_model_space(scale.apply(pred, tt), tt)
-    np.testing.assert_allclose(after.mean, before.mean, atol=1e-10)
-    np.testing.assert_allclose(after.std, scale.s * before.std, rtol=1e-10)
-    assert np.all(scale.apply(pred, tt).samples > 0)
+    before, after = to_model_space(pred, tt), to_model_space(recalibrated(pred, tt, scale), tt)
+    np.testing.assert_allclose(after[0], before[0], atol=1e-10)
+    np.testing.assert_allclose(after[1], scale.s * before[1], rtol=1e-10)
+    assert np.all(recalibrated(pred, tt, scale).samples > 0)
 
 
 def test_model_space_inverts_the_log_normal_moments():
     rng = np.random.default_rng(3)
     tt = TargetTransform("log_standardize").fit(np.exp(rng.normal(0, 2, 100)))
     z_mean, z_std = rng.normal(0, 1, 500), rng.uniform(0.01, 0.5, 500)
-    z = to_model_space(_prediction(*tt.inverse_gaussian(z_mean, z_std)), tt)
-    np.testing.assert_allclose(z.mean, z_mean, atol=1e-10)
-    np.testing.assert_allclose(z.std, z_std, rtol=1e-8)
+    mean, std, samples = to_model_space(_prediction(*tt.inverse_gaussian(z_mean, z_std)), tt)
+    np.testing.assert_allclose(mean, z_mean, atol=1e-10)
+    np.testing.assert_allclose(std, z_std, rtol=1e-8)
+    assert samples is None
 
 
 def test_classifier_is_not_variance_scaled():
     tt = TargetTransform("none")
     p = np.full(10, 0.5)
     with pytest.raises(ValueError, match="regression targets only"):
-        VarianceScale.fit(np.ones(10), _prediction(p, p, target="validity"), tt)
+        fit_variance_scale(np.ones(10), _prediction(p, p, target="validity"), tt)

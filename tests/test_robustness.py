@@ -13,10 +13,10 @@ import pandas as pd
 import pytest
 
 from surrogates import Surrogate
-from surrogates.cli import main
 from surrogates.data import load_dataset
 from surrogates.io import atomic_folder, atomic_write, check_output
 from tests.test_fits_cli import models, write_config  # noqa: F401 (a fixture)
+from workflows.cli import main
 
 
 def snapshot(folder: Path) -> dict[str, str]:
@@ -313,7 +313,7 @@ SCAN = {"output": "out", "simulator": {"name": "hypersphere", "n_dim": 2},
         "constraints": [{"observable": "O", "value": 2.0, "sigma": 0.1}], "budget": 200,
         "scan": {"n_initial": 40, "batch_size": 40, "seed": 5,
                  "model_options": {"expert_size": 4096, "aggregation": "poe",
-                                   "calibrate_variance": False, "include_noise": False,
+                                   "recalibration": "none", "include_noise": False,
                                    "n_iter": 30, "n_iter_warm": 10, "warm_start": True,
                                    "precision": "float64"}}}
 
@@ -372,7 +372,7 @@ def test_scan_killed_at_several_moments_loses_nothing(tmp_path, reference_scan):
     log = tmp_path / "out" / "tested.csv"
     env = {**os.environ, "OMP_NUM_THREADS": "1",
            "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
-    command = [sys.executable, "-m", "surrogates.cli", "scan", "--config", str(path), "--quiet"]
+    command = [sys.executable, "-m", "workflows.cli", "scan", "--config", str(path), "--quiet"]
     kept = b""
     for delay in (0.0, 0.05, 0.3, 1.0):  # after the log grows: mid-training, mid-proposal, ...
         proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
@@ -524,7 +524,7 @@ def test_fit_resumed_with_other_settings_is_refused_and_a_budget_change_recorded
 
 # ------------------------------------------------------------- 1. reports written atomically
 def test_a_crash_while_writing_the_report_keeps_the_old_one(tmp_path, monkeypatch):
-    from surrogates.report import render
+    from workflows.report import render
 
     monkeypatch.setattr(render, "_markdown", lambda meta, sections: str(meta) * 100)
     monkeypatch.setattr(render, "_html", lambda meta, sections: f"<p>{meta}</p>" * 100)

@@ -20,7 +20,7 @@ from surrogates.space import ParameterSpace
 C = Constraint("O", 2.0, 0.1)
 #: A quick exact GP for the tests: few Adam steps, no warm start (so runs are reproducible
 #: from any iteration).
-FAST_GP = {"expert_size": 4096, "aggregation": "poe", "calibrate_variance": False,
+FAST_GP = {"expert_size": 4096, "aggregation": "poe", "recalibration": "none",
            "include_noise": False, "n_iter": 30, "precision": "float64"}
 
 
@@ -254,7 +254,7 @@ def test_surrogate_simulator_embeds_the_subspace_and_masks_invalid_points(small_
 def test_scan_cli_runs_and_resumes(tmp_path, capsys):
     import yaml
 
-    from surrogates.cli import main
+    from workflows.cli import main
 
     cfg = {"output": "out", "simulator": {"name": "hypersphere", "n_dim": 2},
            "constraints": [{"observable": "O", "value": 2.0, "sigma": 0.1}], "budget": 120,

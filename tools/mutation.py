@@ -30,7 +30,7 @@ from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("surrogates", "likelihoods", "fits")
+PACKAGES = ("surrogates", "likelihoods", "fits", "workflows")
 
 #: module -> (file mutated, test files that guard it)
 MODULES: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -52,8 +52,8 @@ MODULES: dict[str, tuple[str, tuple[str, ...]]] = {
     "surrogates.metrics": ("surrogates/metrics.py", ("tests/test_metrics.py",)),
     "surrogates.transforms": ("surrogates/transforms.py", ("tests/test_transforms.py",)),
     "surrogates.calibration": ("surrogates/calibration.py", ("tests/test_calibration.py",)),
-    "surrogates.report.recalibration": (
-        "surrogates/report/recalibration.py", ("tests/test_report.py",)
+    "workflows.report.recalibration": (
+        "workflows/report/recalibration.py", ("tests/test_report.py",)
     ),
 }
 

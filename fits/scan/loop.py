@@ -49,7 +49,7 @@ __all__ = ["ActiveScan", "ScanResult", "observable_target"]
 #: (``poe`` of one expert is the exact GP) up to 4,096 points, or a small deep ensemble; both
 #: warm-started from the previous iteration.
 DEFAULT_MODEL_OPTIONS: dict[str, dict[str, Any]] = {
-    "rbcm": {"expert_size": 4096, "aggregation": "poe", "calibrate_variance": False,
+    "rbcm": {"expert_size": 4096, "aggregation": "poe", "recalibration": "none",
              "include_noise": False, "min_noise": 1e-4, "n_iter": 150, "warm_start": True,
              "n_iter_warm": 25, "precision": "float64"},
     "mlp": {"hidden": [64, 64, 64], "n_members": 5, "epochs": 200, "batch_size": 64,

@@ -2,6 +2,7 @@ r"""``BNNEnsemble``: a Bayesian neural network sampled by HMC, served as an ense
 
 from __future__ import annotations
 
+import copy
 import math
 import time
 from collections.abc import Sequence
@@ -12,12 +13,11 @@ import torch
 from surrogates.base import MemberOutput, Surrogate
 from surrogates.bnn.diagnostics import prediction_convergence, sampler_summary
 from surrogates.bnn.hmc import run_chains
-from surrogates.bnn.posterior import BNNPosterior, ParameterLayout
+from surrogates.bnn.posterior import BNNPosterior, ParameterLayout, member_outputs
 from surrogates.bnn.pretrain import SCHEDULES, output_heads, pretrain
 from surrogates.bnn.prior import FAMILIES, WeightPrior
 from surrogates.nn import ACTIVATIONS, BatchedMLP, batched_mlp_forward, last_hidden
 from surrogates.params import Interval, ListOf, Options
-from surrogates.space import ParameterSpace
 from surrogates.targets import Target
 
 __all__ = ["BNNEnsemble"]
@@ -148,16 +148,12 @@ class BNNEnsemble(Surrogate):
         (a tree-level approximation) is learnt as that plus a correction.
     n_diagnostic_points : int
         Held-out points (validation data, else training) for R-hat and ESS.
-    space : ParameterSpace, optional
-        Input parameters (default: the pMSSM-19 space).
-    features : str
-        Feature map of :mod:`surrogates.features` (default ``"raw"``: the parameters).
-    recalibration : {"none", "local_scale"}
-        Error-bar recalibration on the validation data (:mod:`surrogates.calibration`).
-    baseline : str, optional
-        Feature column the target is learnt relative to (:class:`~surrogates.base.Surrogate`).
-    seed : int
-    device : str, optional
+    **common
+        ``space``, ``features``, ``recalibration``, ``baseline``, ``warm_start``, ``seed``,
+        ``device``: the options of every family (:class:`~surrogates.base.Surrogate`); a
+        warm start continues the pre-training from the previous fit's networks (its trunks,
+        or each chain's last draw), ``pretrain_epochs`` per cycle, and samples afresh from
+        there.
     """
 
     model_name: ClassVar[str] = "bnn"
@@ -253,18 +249,10 @@ class BNNEnsemble(Surrogate):
         heteroscedastic: bool = False,
         skip: bool = False,
         n_diagnostic_points: int = 64,
-        space: ParameterSpace | None = None,
-        features: str = "raw",
-        recalibration: str = "none",
-        baseline: str | None = None,
-        seed: int = 0,
-        device: str | None = None,
+        **common: Any,
     ) -> None:
         self._check_arguments(locals())
-        super().__init__(
-            target, space=space, features=features, recalibration=recalibration,
-            baseline=baseline, seed=seed, device=device,
-        )
+        super().__init__(target, **common)
         if hmc_layers == "last" and not hidden:
             raise ValueError("hmc_layers='last' needs at least one hidden layer; got hidden=()")
         if skip and hmc_layers != "last":
@@ -274,33 +262,8 @@ class BNNEnsemble(Surrogate):
                 "heteroscedastic=True needs hmc_layers='last' and a regression target; got "
                 f"hmc_layers={hmc_layers!r}, target {self.target.name!r}"
             )
-        self.hidden = tuple(int(h) for h in hidden)
-        self.activation = activation
-        self.prior = prior
-        self.prior_scale = None if prior_scale is None else float(prior_scale)
-        self.hyper_scale = float(hyper_scale)
+        self._store_arguments(locals())
         self.weight_prior = WeightPrior(prior, self.prior_scale, self.hyper_scale)
-        self.noise_sigma = None if noise_sigma is None else float(noise_sigma)
-        self.noise_shape = float(noise_shape)
-        self.noise_rate = float(noise_rate)
-        self.predictive = predictive
-        self.n_chains = int(n_chains)
-        self.n_burnin = int(n_burnin)
-        self.n_samples = int(n_samples)
-        self.thin = int(thin)
-        self.n_leapfrog = int(n_leapfrog)
-        self.jitter = float(jitter)
-        self.target_accept = float(target_accept)
-        self.mass = mass
-        self.pretrain_epochs = int(pretrain_epochs)
-        self.pretrain_batch_size = int(pretrain_batch_size)
-        self.pretrain_lrs = None if pretrain_lrs is None else tuple(float(x) for x in pretrain_lrs)
-        self.pretrain_schedule = pretrain_schedule
-        self.pretrain_weight_decay = float(pretrain_weight_decay)
-        self.hmc_layers = hmc_layers
-        self.heteroscedastic = bool(heteroscedastic)
-        self.skip = bool(skip)
-        self.n_diagnostic_points = int(n_diagnostic_points)
         if hmc_layers == "all":
             sampled = (self.n_inputs, self.hidden)
         else:
@@ -360,6 +323,22 @@ class BNNEnsemble(Surrogate):
             self.n_chains, self.n_inputs, self.hidden, n_outputs, self.activation, self.skip
         )
 
+    def _keeps_transforms(self) -> bool:
+        return self.warm_start and self.members_ is not None
+
+    def _previous_networks(self) -> BatchedMLP:
+        """The networks a warm start continues from: a copy of the trunks
+        (``hmc_layers="last"``) or each chain's last draw."""
+        if self.hmc_layers == "last":
+            return copy.deepcopy(self.trunk_)
+        draws = self.members_.reshape(self.n_chains, self.n_samples, -1)[:, -1]
+        weights, biases, _, _ = self.layout.unflatten(draws)
+        net = self._new_trunk().to(self.device, self.dtype)
+        with torch.no_grad():
+            for p, v in zip([*net.weights, *net.biases], [*weights, *biases], strict=True):
+                p.copy_(v)
+        return net
+
     def _trunk_outputs(self, X: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Last hidden activations (n_chains, n, width) and error scales (n_chains, n) or None."""
         w, b = list(self.trunk_.weights), list(self.trunk_.biases)
@@ -370,8 +349,7 @@ class BNNEnsemble(Surrogate):
     def _member_values(self, X: torch.Tensor, noisy: bool) -> torch.Tensor:
         scale = None
         if self.hmc_layers == "all":
-            X = X.expand(self.members_.shape[0], *X.shape).contiguous()  # CPU bmm's fast path
-            f = batched_mlp_forward(self._weights, self._biases, X, self.activation)[..., 0]
+            f = member_outputs(self._weights, self._biases, X, self.activation)
         else:
             h, scale = self._trunk_outputs(X)
             c, s = self.n_chains, self.members_.shape[0] // self.n_chains
@@ -398,7 +376,8 @@ class BNNEnsemble(Surrogate):
         lrs = self.pretrain_lrs or tuple(lr / (10 if classifier else 1) for lr in REGRESSION_LRS)
         start = time.perf_counter()
         net, history = pretrain(
-            X, z, val, n_networks=self.n_chains, hidden=self.hidden, activation=self.activation,
+            X, z, val, initial=self._previous_networks() if self._keeps_transforms() else None,
+            n_networks=self.n_chains, hidden=self.hidden, activation=self.activation,
             classifier=classifier, learning_rates=lrs, epochs=self.pretrain_epochs,
             batch_size=self.pretrain_batch_size, schedule=self.pretrain_schedule,
             weight_decay=self.pretrain_weight_decay, heteroscedastic=self.heteroscedastic,

@@ -49,7 +49,7 @@ import torch
 from surrogates.bnn.prior import WeightPrior
 from surrogates.nn import batched_mlp_forward, layer_sizes
 
-__all__ = ["BNNPosterior", "ParameterLayout"]
+__all__ = ["BNNPosterior", "ParameterLayout", "member_outputs"]
 
 
 @dataclass(frozen=True)
@@ -136,6 +136,24 @@ class ParameterLayout:
         return torch.cat(parts, dim=1).detach()
 
 
+def member_outputs(
+    weights: Sequence[torch.Tensor],
+    biases: Sequence[torch.Tensor],
+    X: torch.Tensor,
+    activation: str,
+) -> torch.Tensor:
+    """The (first) output of each member network, shape (n_members, n_points).
+
+    The one forward pass of the members, for the posterior (HMC's rows) and for the ensemble's
+    prediction alike. ``X`` of shape (n_points, n_inputs), shared by all members, is expanded
+    to a contiguous copy (bmm's fast path, see :meth:`ParameterLayout.unflatten`); of shape
+    (n_members, n_points, n_inputs) it is one batch per member.
+    """
+    if X.dim() == 2:
+        X = X.expand(weights[0].shape[0], *X.shape).contiguous()
+    return batched_mlp_forward(weights, biases, X, activation)[..., 0]
+
+
 class _BatchedLinear(torch.autograd.Function):
     """``X w`` for (c, n, d) inputs and (c, d, 1) weights, with the weights' gradient from a
     stored contiguous ``X^T``: CPU ``bmm`` is about ten times slower on the transposed view that
@@ -209,10 +227,7 @@ class BNNPosterior:
         weights, biases, _, _ = self.layout.unflatten(theta)
         if X is None and self._XT is not None:
             return (_BatchedLinear.apply(self.X, self._XT, weights[0]) + biases[0])[..., 0]
-        X = self.X if X is None else X
-        if X.dim() == 2:
-            X = X.expand(theta.shape[0], *X.shape).contiguous()  # bmm's fast path, see unflatten
-        return batched_mlp_forward(weights, biases, X, self.activation)[..., 0]
+        return member_outputs(weights, biases, self.X if X is None else X, self.activation)
 
     def _sufficient_statistics(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """``G`` (c, d+1, d+1), ``h`` (c, d+1), ``c`` (c,) of the linear model, float64."""

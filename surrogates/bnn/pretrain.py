@@ -15,7 +15,8 @@ Two schedules:
     what the ``paper`` configurations use.
 
 One network per HMC chain is trained, each from its own initialisation and minibatch order,
-all as one batched program. A *heteroscedastic* regression network has a second output
+all as one batched program (:func:`surrogates.training.train_members`, the loop of the MLP
+ensemble). A *heteroscedastic* regression network has a second output
 :math:`u(x) = \ln\sigma(x)`, the model-space scale of its own error: a linear function of the
 last hidden layer (the inputs of the output layer), trained by the Gaussian negative log
 likelihood with the hidden layers and the mean held fixed (stop-gradients), so that the
@@ -32,11 +33,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from functools import partial
 
 import torch
-from tqdm.auto import tqdm
 
 from surrogates.nn import BatchedMLP, last_hidden
+from surrogates.training import train_members
 
 __all__ = ["LOG_SCALE_RANGE", "SCHEDULES", "output_heads", "pretrain"]
 
@@ -100,6 +102,7 @@ def pretrain(
     weight_decay: float = 0.0,
     heteroscedastic: bool = False,
     skip: bool = False,
+    initial: BatchedMLP | None = None,
     progress: bool = False,
 ) -> tuple[BatchedMLP, list[float]]:
     """Train ``n_networks`` networks (see the module text for the schedules).
@@ -122,6 +125,9 @@ def pretrain(
         Regression networks with a second output, the log of their error scale.
     skip : bool
         The output layer also sees the inputs (:class:`~surrogates.nn.BatchedMLP`).
+    initial : BatchedMLP, optional
+        Networks of this shape to continue training (a warm start), in place; default: a
+        fresh initialisation.
 
     Returns
     -------
@@ -134,11 +140,13 @@ def pretrain(
     if schedule not in SCHEDULES:
         raise ValueError(f"schedule must be one of {', '.join(SCHEDULES)}; got {schedule!r}")
     n_outputs = 2 if heteroscedastic and not classifier else 1
-    net = BatchedMLP(n_networks, X.shape[1], hidden, n_outputs, activation, skip).to(
-        X.device, X.dtype
-    )
-    n = X.shape[0]
-    steps = -(-n // batch_size)
+    if initial is None:
+        net = BatchedMLP(n_networks, X.shape[1], hidden, n_outputs, activation, skip).to(
+            X.device, X.dtype
+        )
+    else:
+        net = initial.requires_grad_(True)
+    steps = -(-X.shape[0] // batch_size)
     history = []
     cycles = learning_rates if schedule == "amsgrad_cycles" else learning_rates[:1]
     for lr in cycles:
@@ -151,29 +159,13 @@ def pretrain(
                 opt, max_lr=lr, total_steps=epochs * steps,
                 final_div_factor=1 / (_ONE_CYCLE_FINAL * 25),  # initial lr = max_lr / 25
             )
-        best = [p.detach().clone() for p in net.parameters()]
-        with torch.no_grad():
-            best_loss = _loss(net, X_val, z_val, classifier, selection=True)
-        bar = tqdm(range(epochs), desc=f"pre-train lr={lr:g}", disable=not progress)
-        for _ in bar:
-            perm = torch.argsort(torch.rand(n_networks, n, device=X.device), dim=1)
-            for s in range(steps):
-                idx = perm[:, s * batch_size : (s + 1) * batch_size]
-                loss = _loss(net, X[idx], z[idx], classifier).sum()
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
-                if sched is not None:
-                    sched.step()
-            with torch.no_grad():
-                vloss = _loss(net, X_val, z_val, classifier, selection=True)
-                better = vloss < best_loss
-                best_loss = torch.where(better, vloss, best_loss)
-                for b, p in zip(best, net.parameters(), strict=True):
-                    b[better] = p[better]
-            bar.set_postfix(val_loss=f"{best_loss.mean().item():.3g}")
-        with torch.no_grad():
-            for b, p in zip(best, net.parameters(), strict=True):
-                p.copy_(b)
-        history.append(best_loss.mean().item())
+        with torch.no_grad():  # a cycle never ends on a network worse than it began with
+            start = _loss(net, X_val, z_val, classifier, selection=True)
+        fit = train_members(
+            net, partial(_loss, net, classifier=classifier), X, z, (X_val, z_val),
+            optimizer=opt, scheduler=sched, epochs=epochs, batch_size=batch_size,
+            selection_loss=partial(_loss, net, classifier=classifier, selection=True),
+            best_loss=start, desc=f"pre-train lr={lr:g}", progress=progress,
+        )
+        history.append(fit.best_loss.mean().item())
     return net, history

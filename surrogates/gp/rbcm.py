@@ -9,12 +9,12 @@ import torch
 from tqdm.auto import tqdm
 
 from surrogates.base import GaussianOutput, Surrogate
+from surrogates.calibration import RECALIBRATIONS, VarianceScale
 from surrogates.gp.aggregation import AGGREGATIONS, aggregate
 from surrogates.gp.classifier import fit_probit_link, probit_link_moments
 from surrogates.gp.experts import KERNELS, PARTITIONS, BatchedExperts, partition
 from surrogates.params import Interval, Options
-from surrogates.space import ParameterSpace
-from surrogates.targets import Target
+from surrogates.targets import Target, get_target
 
 __all__ = ["RBCM"]
 
@@ -73,18 +73,9 @@ class RBCM(Surrogate):
         Lower bound of the noise variance in model space (standardised units squared).
     include_noise : bool
         Add the noise variance to the regression predictive variance.
-    calibrate_variance : bool
-        For regression with validation data: multiply the predictive variance by the mean
-        squared model-space pull on the validation set, so that its chi^2/dof is 1
-        (sigma scaling, Laves et al., MELBA 2021, arXiv:2104.12376). Random-partition
-        rBCMs are over-confident when the experts are small (Liu et al., ICML 2018,
-        arXiv:1806.00720); the scale found is in ``fit_info_["variance_scale"]``.
-    warm_start : bool
-        When :meth:`fit` runs again (an active-learning scan retraining on more points), start
-        the hyper-parameters from the previous fit and take ``n_iter_warm`` Adam steps
-        instead of ``n_iter``. Needs shared hyper-parameters.
     n_iter_warm : int
-        Adam steps of a warm-started fit.
+        Adam steps of a fit with ``warm_start``, which starts the shared hyper-parameters
+        from the previous fit (with per-expert hyper-parameters it starts afresh).
     precision : {"float32", "float64"}
         Floating-point type of all model-space tensors.
     max_jitter_tries : int
@@ -92,16 +83,15 @@ class RBCM(Surrogate):
         :class:`~surrogates.gp.experts.CholeskyError`.
     predict_memory_mb : float
         Memory budget of the per-chunk intermediates in prediction.
-    space : ParameterSpace, optional
-        Input parameters (default: the pMSSM-19 space).
-    features : str
-        Feature map of :mod:`surrogates.features` (default ``"raw"``: the parameters).
-    recalibration : {"none", "local_scale"}
+    recalibration : {"variance_scale", "local_scale", "none"}, optional
         Error-bar recalibration on the validation data (:mod:`surrogates.calibration`).
-    baseline : str, optional
-        Feature column the target is learnt relative to (:class:`~surrogates.base.Surrogate`).
-    seed : int
-    device : str, optional
+        Default: ``"variance_scale"`` for regression, so that the validation chi^2/dof is 1
+        (random-partition rBCMs are over-confident when the experts are small, Liu et al.,
+        ICML 2018, arXiv:1806.00720; the scale found is ``recalibration_.s2``), ``"none"``
+        for the classifier.
+    **common
+        ``space``, ``features``, ``baseline``, ``warm_start``, ``seed``, ``device``: the
+        options of every family (:class:`~surrogates.base.Surrogate`).
     """
 
     model_name: ClassVar[str] = "rbcm"
@@ -112,8 +102,7 @@ class RBCM(Surrogate):
         # The comparison with the shipped BNNs (benchmarks/accuracy.py): the same physics
         # features and tree-level baseline, experts of 1024 points, local-scale recalibration.
         "paper": {"features": "pmssm19_physics", "expert_size": 1024, "n_iter": 200,
-                  "hyper_batch": 16, "calibrate_variance": False,
-                  "recalibration": "local_scale", "predict_memory_mb": 2048,
+                  "hyper_batch": 16, "recalibration": "local_scale", "predict_memory_mb": 2048,
                   "per_target": {
                       "xsec": {"baseline": "ln_xsec_tree"},
                       "validity": {"recalibration": "none", "expert_size": 512},
@@ -133,8 +122,7 @@ class RBCM(Surrogate):
         "lr": Interval("real", 0, closed="neither"),
         "min_noise": Interval("real", 0, closed="neither"),
         "include_noise": bool,
-        "calibrate_variance": bool,
-        "warm_start": bool,
+        "recalibration": [Options(RECALIBRATIONS), None],
         "n_iter_warm": Interval("int", 1),
         "precision": Options(tuple(_PRECISIONS)),
         "max_jitter_tries": Interval("int", 1),
@@ -156,46 +144,22 @@ class RBCM(Surrogate):
         lr: float = 0.1,
         min_noise: float = 1e-4,
         include_noise: bool = True,
-        calibrate_variance: bool = True,
-        warm_start: bool = False,
         n_iter_warm: int = 25,
         precision: str = "float32",
         max_jitter_tries: int = 6,
         predict_memory_mb: float = 256.0,
-        space: ParameterSpace | None = None,
-        features: str = "raw",
-        recalibration: str = "none",
-        baseline: str | None = None,
-        seed: int = 0,
-        device: str | None = None,
+        recalibration: str | None = None,
+        **common: Any,
     ) -> None:
         self._check_arguments(locals())
-        super().__init__(
-            target, space=space, features=features, recalibration=recalibration,
-            baseline=baseline, seed=seed, device=device,
-        )
+        if recalibration is None:
+            recalibration = "none" if get_target(target).is_classifier else "variance_scale"
+        super().__init__(target, recalibration=recalibration, **common)
         if hyper_batch is not None and not shared_hyperparameters:
             raise ValueError("hyper_batch needs shared_hyperparameters=True")
-        self.expert_size = int(expert_size)
-        self.n_experts = None if n_experts is None else int(n_experts)
-        self.partition = partition
-        self.kernel = kernel
-        self.shared_hyperparameters = bool(shared_hyperparameters)
-        self.aggregation = aggregation
-        self.n_iter = int(n_iter)
-        self.hyper_batch = None if hyper_batch is None else int(hyper_batch)
-        self.lr = float(lr)
-        self.min_noise = float(min_noise)
-        self.include_noise = bool(include_noise)
-        self.calibrate_variance = bool(calibrate_variance)
-        self.warm_start = bool(warm_start)
-        self.n_iter_warm = int(n_iter_warm)
-        self.precision = precision
-        self.max_jitter_tries = int(max_jitter_tries)
-        self.predict_memory_mb = float(predict_memory_mb)
+        self._store_arguments(locals())
         self.experts_: BatchedExperts | None = None
         self.link_: tuple[float, float] | None = None
-        self.variance_scale_ = 1.0
 
     @property
     def dtype(self) -> torch.dtype:
@@ -237,7 +201,6 @@ class RBCM(Surrogate):
             history.append(loss.item())
             bar.set_postfix(nlml_per_point=f"{history[-1]:.4g}")
         self.experts_.condition()
-        self.variance_scale_ = 1.0  # a refit starts unscaled: pulls use this fit's own std
         if self.target.is_classifier:
             if val is not None:
                 mean, var = self._latent(val[0])
@@ -246,11 +209,6 @@ class RBCM(Surrogate):
                 mean, var = self.experts_.loo_latent()
                 self.link_ = fit_probit_link(mean[mask], var[mask], labels[index][mask])
             self.fit_info_["probit_link"] = list(self.link_)
-        elif val is not None and self.calibrate_variance:
-            with torch.no_grad():
-                out = self._predict_model_space(val[0])
-            self.variance_scale_ = float(((val[1] - out.mean) / out.std).square().mean())
-        self.fit_info_["variance_scale"] = self.variance_scale_
         self.fit_info_.update(
             n_experts=n_experts,
             max_expert_size=int(mask.shape[1]),
@@ -279,17 +237,36 @@ class RBCM(Surrogate):
             return GaussianOutput(*probit_link_moments(mean, var, *self.link_))
         if self.include_noise:
             var = var + self.experts_.noise_variance().mean()
-        return GaussianOutput(mean=mean, std=(self.variance_scale_ * var).sqrt())
+        return GaussianOutput(mean=mean, std=var.sqrt())
 
     def _state_tensors(self):
         return dict(self.experts_.state_dict())
 
     def _state_json(self):
-        return {"probit_link": self.link_, "variance_scale": self.variance_scale_}
+        return {"probit_link": self.link_}
+
+    @classmethod
+    def _saved_config(cls, meta, path):
+        """Maps ``calibrate_variance`` of rBCMs saved before the common recalibration: its
+        variance scale (the state's ``variance_scale``) becomes
+        ``recalibration="variance_scale"``, applied as before."""
+        config = dict(meta["config"])
+        calibrate = config.pop("calibrate_variance", False)
+        if not calibrate or meta["state"].get("probit_link") is not None:
+            return config  # off, or the classifier, which it never scaled
+        if config.get("recalibration", "none") != "none":
+            raise ValueError(
+                f"{path} was saved by an rBCM with calibrate_variance=True and "
+                f"recalibration={config['recalibration']!r}, two recalibrations one after the "
+                "other, which this version does not apply; re-train it"
+            )
+        meta["recalibration"] = VarianceScale(
+            s2=float(meta["state"]["variance_scale"]), n_val=int(meta["fit_info"]["n_val"])
+        ).to_dict()
+        return {**config, "recalibration": "variance_scale"}
 
     def _load_state(self, tensors, extra):
         self.link_ = None if extra["probit_link"] is None else tuple(extra["probit_link"])
-        self.variance_scale_ = extra["variance_scale"]
         self.experts_ = self._new_experts(tensors["X"], tensors["y"], tensors["mask"])
         self.experts_.load_state_dict(tensors)
         self.experts_.condition()

@@ -2,11 +2,11 @@
 
 :func:`run_compare` is the main job of the command line (``bsm-surrogates compare``): for each
 target it splits the data (:func:`surrogates.data.split_dataset`), trains each model on the
-train split with the validation split for early stopping (or loads it from ``models_dir``),
-predicts the test split, fits the optional variance recalibration on the validation split
-(:mod:`surrogates.report.recalibration`) and hands the numbers and figures to
-:mod:`surrogates.report.render`. Every number in the tables comes from
-:mod:`surrogates.metrics`; nothing here re-implements a metric.
+train split with the validation split for early stopping or loads it from ``models_dir``
+(:func:`workflows.training.obtain_model`), predicts the test split and fits the optional
+variance recalibration on the validation split (:mod:`workflows.report.evaluation`), and
+hands the numbers and figures to :mod:`workflows.report.render`. Every number in the tables
+comes from :func:`workflows.scoring.score`; nothing here re-implements a metric.
 """
 
 from __future__ import annotations
@@ -14,30 +14,27 @@ from __future__ import annotations
 import os
 import platform
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
-from sklearn.neighbors import NearestNeighbors
 
 from surrogates._version import __version__
-from surrogates.base import Prediction, Surrogate
-from surrogates.data import Split, features, labels, load_dataset, split_dataset
-from surrogates.metrics import classification_metrics, pull_chi2, regression_metrics
+from surrogates.base import Surrogate
+from surrogates.data import load_dataset, split_dataset
 from surrogates.registry import get_model_class
-from surrogates.report.recalibration import VarianceScale, to_model_space
 from surrogates.targets import Target, get_target
+from workflows.report.evaluation import Evaluation, evaluate
+from workflows.report.figures import target_figures
+from workflows.report.render import write_report
+from workflows.scoring import score
+from workflows.training import log_step, obtain_model
 
-#: Best of this many timed ``predict`` calls (the minimum is the least disturbed, as timeit).
-_TIMING_REPEATS = 3
-
-__all__ = ["ANCHORS", "Evaluation", "evaluate", "metrics_row", "obtain_model", "run_compare"]
+__all__ = ["ANCHORS", "metrics_row", "run_compare", "table_rows"]
 
 #: Published reference rows, per target: (label, {column: value}, note).
 ANCHORS: dict[str, list[tuple[str, dict[str, float], str]]] = {
@@ -59,190 +56,12 @@ ANCHORS: dict[str, list[tuple[str, dict[str, float], str]]] = {
 }
 
 
-@dataclass
-class Evaluation:
-    """Everything the report shows about one model on one target.
-
-    Attributes
-    ----------
-    target : Target
-    model : Surrogate
-        The fitted (or loaded) surrogate.
-    loaded : bool
-        True when read from ``models_dir`` rather than trained here.
-    y_test : ndarray of shape (n_test,)
-        True test values, target units.
-    prediction : Prediction
-        Raw prediction for the test points.
-    recalibrated : Prediction or None
-        Test prediction after the variance scale (regression targets with recalibration).
-    scale : VarianceScale or None
-        The fitted scale.
-    distance : ndarray of shape (n_test,)
-        Euclidean distance from each test point to the nearest training point in the model's
-        standardised input space (``model.input_scaler_``).
-    predict_seconds_per_point : float
-        Wall time of ``model.predict`` on the test split per point, s: the best of
-        ``_TIMING_REPEATS`` calls after a warm-up call.
-    n_parameters : int
-        Number of stored numbers (sum of ``numel`` of the saved tensors).
-    bytes_on_disk : int
-        Size of the saved model folder, bytes.
-    """
-
-    target: Target
-    model: Surrogate
-    loaded: bool
-    y_test: np.ndarray
-    prediction: Prediction
-    recalibrated: Prediction | None
-    scale: VarianceScale | None
-    distance: np.ndarray
-    predict_seconds_per_point: float
-    n_parameters: int
-    bytes_on_disk: int
-
-    @property
-    def name(self) -> str:
-        """Registry name of the model."""
-        return self.model.model_name
-
-
-def _log(progress: bool, message: str) -> None:
-    if progress:
-        print(f"[compare] {message}", file=sys.stderr, flush=True)
-
-
-def _folder_bytes(path: Path) -> int:
-    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
-
-
-def obtain_model(
-    name: str,
-    target: Target,
-    split: Split,
-    *,
-    budget: str,
-    seed: int,
-    models_dir: Path | None,
-    progress: bool,
-    shipped: bool = False,
-) -> tuple[Surrogate, bool, int]:
-    """Load ``models_dir/<target>_<name>`` if it holds a saved model, else train one; with
-    ``shipped``, the surrogate shipped with the package (:mod:`surrogates.shipped`), never
-    trained here.
-
-    A trained model is saved there when ``models_dir`` is given, otherwise to a temporary
-    folder just to measure its size.
-
-    Returns
-    -------
-    model : Surrogate
-    loaded : bool
-    bytes_on_disk : int
-
-    Raises
-    ------
-    ValueError
-        If a saved model was trained on another number of points than this train split (it
-        may have seen the test points), or the budget is unknown for the model.
-    """
-    cls = get_model_class(name)
-    if shipped:
-        from surrogates.shipped import shipped_path
-
-        models_dir = shipped_path(target.name, name).parent
-    folder = None if models_dir is None else Path(models_dir) / f"{target.name}_{name}"
-    if folder is not None and (folder / "metadata.json").is_file():
-        model = cls.load(folder)
-        n_fit = model.fit_info_.get("n_train")
-        if model.target.name != target.name or n_fit != len(split.train):
-            raise ValueError(
-                f"{folder} holds a {model.target.name!r} model trained on {n_fit} points, but "
-                f"the {target.name!r} train split here has {len(split.train)}: it was trained on "
-                "other data or another split and may have seen these test points; remove it or "
-                "choose another models_dir"
-            )
-        _log(progress, f"{target.name}/{name}: loaded {folder}")
-        return model, True, _folder_bytes(folder)
-    model = cls(target, seed=seed, **cls.budget_config(budget, target))
-    model.fit(
-        features(split.train), labels(split.train, target),
-        X_val=features(split.val), y_val=labels(split.val, target), progress=progress,
-    )
-    _log(progress, f"{target.name}/{name}: trained in {model.fit_info_['train_seconds']:.1f} s")
-    if folder is not None:
-        return model, False, _folder_bytes(model.save(folder))
-    with tempfile.TemporaryDirectory() as tmp:
-        return model, False, _folder_bytes(model.save(Path(tmp) / "model"))
-
-
-def evaluate(
-    model: Surrogate, split: Split, *, loaded: bool, bytes_on_disk: int, recalibrate: bool
-) -> Evaluation:
-    """Predict the test split (timed), fit the recalibration on validation, measure distances.
-
-    Parameters
-    ----------
-    model : Surrogate
-        Fitted surrogate.
-    split : Split
-        The target's data split the model was trained on.
-    loaded, bytes_on_disk
-        As returned by :func:`obtain_model`.
-    recalibrate : bool
-        Fit and apply the variance scale (regression targets only).
-    """
-    target = model.target
-    X_test = features(split.test)
-    model.predict(X_test[:64])  # warm-up: first-call allocations and lazy initialisation
-    seconds = []
-    for _ in range(_TIMING_REPEATS):
-        start = time.perf_counter()
-        prediction = model.predict(X_test)
-        seconds.append(time.perf_counter() - start)
-    scale = recalibrated = None
-    if recalibrate and not target.is_classifier:
-        tt = model.target_transform_
-        scale = VarianceScale.fit(labels(split.val, target), model.predict(features(split.val)), tt)
-        recalibrated = scale.apply(prediction, tt)
-    nn = NearestNeighbors(n_neighbors=1).fit(model.standardized_features(features(split.train)))
-    distance = nn.kneighbors(model.standardized_features(X_test))[0][:, 0]
-    return Evaluation(
-        target=target,
-        model=model,
-        loaded=loaded,
-        y_test=labels(split.test, target),
-        prediction=prediction,
-        recalibrated=recalibrated,
-        scale=scale,
-        distance=distance,
-        predict_seconds_per_point=min(seconds) / len(X_test),
-        n_parameters=int(sum(t.numel() for t in model._state_tensors().values())),
-        bytes_on_disk=int(bytes_on_disk),
-    )
-
-
 def metrics_row(ev: Evaluation, *, recalibrated: bool = False) -> dict[str, Any]:
-    """One table row: the metrics of :mod:`surrogates.metrics` for the raw or recalibrated
-    test prediction, plus cost figures on the raw row.
-
-    Regression rows hold :func:`~surrogates.metrics.regression_metrics` in target units and
-    ``chi2_per_dof_model_space`` (:func:`~surrogates.metrics.pull_chi2` of the model-space
-    predictive, see :mod:`surrogates.report.recalibration`); classifier rows hold
-    :func:`~surrogates.metrics.classification_metrics` of the mean probability and its std.
-    """
+    """One table row: :func:`workflows.scoring.score` of the raw or recalibrated test
+    prediction, plus cost figures on the raw row."""
     pred = ev.recalibrated if recalibrated else ev.prediction
     row: dict[str, Any] = {"model": ev.name, "variant": "recalibrated" if recalibrated else "raw"}
-    if ev.target.is_classifier:
-        row.update(classification_metrics(ev.y_test, pred.mean, pred.std))
-    else:
-        row.update(regression_metrics(ev.y_test, pred.mean, pred.std))
-        tt = ev.model.target_transform_
-        z = to_model_space(pred, tt)
-        row["chi2_per_dof_model_space"] = pull_chi2(tt.forward(ev.y_test), z.mean, z.std)[
-            "chi2_per_dof"
-        ]
+    row.update(score(ev.model, ev.y_test, pred))
     if recalibrated:
         row.update({"variance_scale": ev.scale.s2, "n_val": ev.scale.n_val})
     else:
@@ -343,9 +162,6 @@ def run_compare(
     ValueError
         On an unknown target, model or budget (before any training).
     """
-    from surrogates.report.figures import target_figures
-    from surrogates.report.render import write_report
-
     target_objs = [get_target(t) for t in targets]
     classes = {name: get_model_class(name) for name in models}
     if not target_objs or not classes:
@@ -386,7 +202,7 @@ def run_compare(
         t0 = time.perf_counter()
         figures = target_figures(evaluations)
         fig_seconds = time.perf_counter() - t0
-        _log(progress, f"{target.name}: evaluation {eval_seconds:.1f} s, "
+        log_step(progress, f"{target.name}: evaluation {eval_seconds:.1f} s, "
              f"figures {fig_seconds:.1f} s")
         sections.append({
             "target": target,

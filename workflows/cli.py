@@ -1,7 +1,8 @@
 """Command-line interface ``bsm-surrogates``: a thin layer over the public functions.
 
-The CLI is the application layer on top of all three packages: ``fit`` and ``compare`` import
-``fits`` and the report lazily, so the library packages keep their one-way imports.
+``train`` and ``evaluate`` run :mod:`workflows.training` and :mod:`workflows.scoring`,
+``compare`` the report (:mod:`workflows.report`), ``fit`` and ``scan`` the subcommands of
+:mod:`workflows.fit_commands`.
 """
 
 from __future__ import annotations
@@ -17,14 +18,15 @@ import pandas as pd
 import yaml
 
 from surrogates.base import Surrogate
-from surrogates.data import features, labels, load_dataset, split_dataset, split_method
-from surrogates.data.loaders import PACKAGED_DATA, read_table
+from surrogates.data.loaders import read_table
 from surrogates.io import atomic_write, check_output, write_text
-from surrogates.mlp import MLPEnsemble
-from surrogates.registry import MODELS, get_model_class
+from surrogates.registry import MODELS
 from surrogates.targets import TARGETS
+from workflows.fit_commands import add_fit_parser, add_scan_parser
+from workflows.scoring import evaluate_model
+from workflows.training import train_model
 
-__all__ = ["main", "build_parser", "evaluate_model", "fit_extras", "train_model"]
+__all__ = ["main", "build_parser"]
 
 
 def _read_config(text: str | None) -> dict[str, Any]:
@@ -51,117 +53,6 @@ def _read_config(text: str | None) -> dict[str, Any]:
 
 def _one_line(err: BaseException) -> str:
     return " ".join(str(err).split())
-
-
-
-
-def train_model(
-    target: str,
-    model: str,
-    *,
-    data: str | Path | None = None,
-    budget: str = "small",
-    config: dict[str, Any] | None = None,
-    seed: int = 0,
-    device: str | None = None,
-    progress: bool = True,
-    support: str | None = None,
-    distance: bool = False,
-) -> Surrogate:
-    """Train ``model`` on the train split of ``target``'s data set (validation split for
-    early stopping and selection); records the data source and split seed in ``fit_info_``.
-
-    With ``support`` (a budget of the MLP family, e.g. ``"support"``), also train the
-    support model (:meth:`Surrogate.fit_support`) on the same split of the points its target
-    selects (:meth:`Target.support`: the valid points for the pMSSM targets). With
-    ``distance``, also fit the distance-from-data flag (:meth:`Surrogate.fit_distance`:
-    reference from the train split, threshold from the validation split).
-    """
-    cls = get_model_class(model)
-    options = {**cls.budget_config(budget, target), **(config or {})}
-    cls.check_options(options, f"model {model!r} (--budget {budget}, --config)")
-    surrogate = cls(target, seed=seed, device=device, **options)
-    table = load_dataset(target, data)
-    split = split_dataset(table, seed=seed)
-    surrogate.fit(
-        features(split.train),
-        labels(split.train, target),
-        X_val=features(split.val),
-        y_val=labels(split.val, target),
-        progress=progress,
-    )
-    surrogate.fit_info_["data"] = (
-        "embedded" if data is None else str(data) if str(data) in PACKAGED_DATA
-        else str(Path(data).resolve())
-    )
-    surrogate.fit_info_["split_seed"] = seed
-    surrogate.fit_info_["split"] = split_method(table)
-    surrogate.fit_info_["budget"] = budget
-    fit_extras(surrogate, data, support=support, distance=distance, seed=seed, progress=progress)
-    return surrogate
-
-
-def fit_extras(
-    surrogate: Surrogate,
-    data: str | Path | None = None,
-    *,
-    support: str | None = None,
-    distance: bool = False,
-    seed: int = 0,
-    progress: bool = True,
-) -> Surrogate:
-    """Fit the support model and/or the distance flag of a trained ``surrogate``.
-
-    The distance flag (:meth:`Surrogate.fit_distance`) takes its reference from the train
-    split the surrogate was trained on and its threshold from that validation split
-    (:meth:`Surrogate.recorded_split`). The support model (``support``: a budget of the
-    MLP family) learns on the points its target selects (:meth:`Target.support`), split
-    with ``seed``.
-    """
-    target = surrogate.target
-    if distance:
-        split = surrogate.recorded_split(load_dataset(target, data))
-        surrogate.fit_distance(features(split.train), features(split.val))
-    if support is not None:
-        table = load_dataset(target.support(), data)
-        points = split_dataset(table, seed=seed)
-        surrogate.fit_support(
-            features(points.train),
-            labels(points.train, target.support()),
-            X_val=features(points.val),
-            defined_val=labels(points.val, target.support()),
-            options=MLPEnsemble.budget_config(support, target.support()),
-            progress=progress,
-        )
-        surrogate.support_.fit_info_.update(
-            data=surrogate.fit_info_.get("data"), split_seed=seed, split=split_method(table),
-            budget=support,
-        )
-    return surrogate
-
-
-def evaluate_model(
-    surrogate: Surrogate, data: str | Path | None = None, split: str = "test"
-) -> dict[str, Any]:
-    """The paper metrics of ``surrogate`` on a split of its target's data set.
-
-    Uses the data source and split seed recorded at training unless ``data`` is given.
-    """
-    from surrogates import metrics
-
-    recorded = surrogate.fit_info_.get("data", "embedded")
-    source = data if data is not None else (None if recorded == "embedded" else recorded)
-    df = load_dataset(surrogate.target, source)
-    if split != "all":
-        df = getattr(surrogate.recorded_split(df), split)
-    pred = surrogate.predict(features(df))
-    y = labels(df, surrogate.target)
-    if surrogate.target.is_classifier:
-        result = metrics.classification_metrics(y, pred.mean, pred.std)
-    else:
-        result = metrics.regression_metrics(y, pred.mean, pred.std)
-    result["n_outside_domain"] = int(pred.outside_domain.sum())
-    return result
 
 
 def _cmd_train(args: argparse.Namespace) -> None:
@@ -258,7 +149,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> None:
 
 
 def _cmd_compare(args: argparse.Namespace) -> None:
-    from surrogates.report.compare import run_compare
+    from workflows.report.compare import run_compare  # matplotlib only when reporting
 
     html = run_compare(
         args.targets.split(","),
@@ -368,8 +259,6 @@ def build_parser() -> argparse.ArgumentParser:
         help="skip the variance recalibration fitted on the validation split",
     )
     p.set_defaults(func=_cmd_compare)
-
-    from fits.cli import add_fit_parser, add_scan_parser  # the application layer imports fits
 
     add_fit_parser(sub)
     add_scan_parser(sub)

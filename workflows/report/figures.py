@@ -25,7 +25,7 @@ from sklearn.metrics import roc_curve
 from surrogates.metrics import calibration_curve, classification_metrics, pit, pulls
 
 if TYPE_CHECKING:
-    from surrogates.report.compare import Evaluation
+    from workflows.report.evaluation import Evaluation
 
 __all__ = ["FigureImage", "target_figures"]
 

@@ -1,6 +1,6 @@
 """``bsm-surrogates fit --config FIT.yaml`` and ``bsm-surrogates scan --config SCAN.yaml``.
 
-``surrogates/cli.py`` registers the subcommands with :func:`add_fit_parser` and
+:mod:`workflows.cli` registers the subcommands with :func:`add_fit_parser` and
 :func:`add_scan_parser`.
 """
 

@@ -114,7 +114,7 @@ _READING = [
     "(arXiv:1611.02704 compares χ² with n). 'χ² / n, model space' uses pulls of the model-space "
     "predictive (ln σ for xsec): 1 when the error bars are calibrated there.",
     "Recalibrated rows: the model-space std is multiplied by s, with s² the mean squared "
-    "model-space pull on the validation split (surrogates/report/recalibration.py); the test "
+    "model-space pull on the validation split (workflows/report/recalibration.py); the test "
     "numbers are then recomputed in target units.",
     "Classifier: a point is predicted valid when P(valid) > 0.5, or, in the 'mean + 3 std' "
     "columns, when P(valid) + 3 std > 0.5 (arXiv:2007.04506, Table 3).",
@@ -243,10 +243,10 @@ def write_report(out: Path, meta: dict[str, Any], sections: Sequence[dict[str, A
     out : Path
         Report folder (created if needed).
     meta : dict
-        Call, versions, machine and timing (see :func:`surrogates.report.compare.run_compare`).
+        Call, versions, machine and timing (see :func:`workflows.report.compare.run_compare`).
     sections : sequence of dict
         Per target: ``target`` (Target), ``split`` (sizes), ``rows`` (table rows), ``figures``
-        (list of :class:`~surrogates.report.figures.FigureImage`), ``seconds``.
+        (list of :class:`~workflows.report.figures.FigureImage`), ``seconds``.
 
     Returns
     -------
