@@ -9,14 +9,13 @@ from likelihoods.base import Term, TermOutput
 from likelihoods.combination import Combination
 from likelihoods.counting import SignalRegion
 from likelihoods.gaussian import GaussianMeasurement
-from likelihoods.observable import FunctionObservable, ObservablePrediction
+from likelihoods.observable import FunctionObservable
 from likelihoods.viability import Viability
 
 __all__ = [
     "Combination",
     "FunctionObservable",
     "GaussianMeasurement",
-    "ObservablePrediction",
     "SignalRegion",
     "Term",
     "TermOutput",

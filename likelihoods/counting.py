@@ -48,8 +48,9 @@ import numpy as np
 from scipy.special import logsumexp, xlogy
 
 from likelihoods.base import SUPPORT_POLICIES, Term, TermOutput, check_observable
-from likelihoods.observable import ObservablePrediction, predict_observable
+from likelihoods.observable import predict_observable
 from surrogates.params import Interval, Options
+from surrogates.prediction import Prediction
 
 __all__ = [
     "SignalRegion",
@@ -67,7 +68,7 @@ def log_width(rel_error: np.ndarray | float) -> np.ndarray:
     return np.sqrt(np.log1p(np.square(rel_error)))
 
 
-def prediction_log_width(pred: ObservablePrediction) -> np.ndarray:
+def prediction_log_width(pred: Prediction) -> np.ndarray:
     """Spread of the predicted log cross section, shape (n,): from the members if any."""
     if pred.samples is not None:
         w = pred.member_weights()[:, None]

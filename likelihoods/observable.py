@@ -11,51 +11,20 @@ point), is an *observable*: every :class:`~surrogates.base.Surrogate` is one (it
 :class:`~surrogates.base.Prediction` has all six), and so is a
 :class:`FunctionObservable` wrapping a plain Python callable (an exact physics code, an
 analytic model, or a user's own emulator). :func:`predict_observable` reads any of them into
-one :class:`ObservablePrediction`, so the terms never ask which kind they were given.
+one :class:`~surrogates.prediction.Prediction` (the library's one prediction container), so
+the terms never ask which kind they were given.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-__all__ = ["FunctionObservable", "ObservablePrediction", "predict_observable"]
+from surrogates.prediction import Prediction
 
-
-@dataclass
-class ObservablePrediction:
-    """A predicted observable at ``n`` points, in the observable's unit.
-
-    Attributes
-    ----------
-    mean, std : ndarray of shape (n,)
-        Predictive mean and standard deviation (``std`` is 0 for exact functions).
-    samples : ndarray of shape (n_members, n) or None
-        Ensemble members, where the predictor has them.
-    weights : ndarray of shape (n_members,) or None
-        Member weights summing to one; None means equal weights.
-    outside_domain : ndarray of bool, shape (n,)
-        True where the predictor says the point lies outside its training domain.
-    p_defined : ndarray of shape (n,) or None
-        Probability that the observable has a value at the point (a surrogate's support
-        model); None means "everywhere". ``mean``, ``std`` and ``samples`` describe the value
-        where it exists.
-    """
-
-    mean: np.ndarray
-    std: np.ndarray
-    samples: np.ndarray | None
-    weights: np.ndarray | None
-    outside_domain: np.ndarray
-    p_defined: np.ndarray | None = None
-
-    def member_weights(self) -> np.ndarray:
-        """Weights of :attr:`samples`, shape (n_members,); equal when :attr:`weights` is None."""
-        k = self.samples.shape[0]
-        return np.full(k, 1.0 / k) if self.weights is None else self.weights
+__all__ = ["FunctionObservable", "predict_observable"]
 
 
 class FunctionObservable:
@@ -77,7 +46,7 @@ class FunctionObservable:
         self.fn = fn
         self.name = name
 
-    def predict(self, X: np.ndarray) -> ObservablePrediction:
+    def predict(self, X: np.ndarray) -> Prediction:
         """Evaluate ``fn`` on ``X`` of shape (n, 19); see the class docstring for the return."""
         out = self.fn(X)
         out = out if isinstance(out, tuple) else (out,)
@@ -87,7 +56,7 @@ class FunctionObservable:
                 f"(mean, std, p_defined); got a tuple of {len(out)}"
             )
         mean, std, p_defined = (*out, *(None,) * (3 - len(out)))
-        return ObservablePrediction(
+        return Prediction(
             mean=np.asarray(mean, float),
             std=np.zeros(X.shape[0]) if std is None else np.asarray(std, float),
             samples=None,
@@ -97,7 +66,7 @@ class FunctionObservable:
         )
 
 
-def predict_observable(observable: Any, X: np.ndarray, name: str) -> ObservablePrediction:
+def predict_observable(observable: Any, X: np.ndarray, name: str) -> Prediction:
     """Call ``observable.predict(X)`` and check what comes back.
 
     Parameters
@@ -111,7 +80,7 @@ def predict_observable(observable: Any, X: np.ndarray, name: str) -> ObservableP
 
     Returns
     -------
-    ObservablePrediction
+    Prediction
 
     Raises
     ------
@@ -154,7 +123,7 @@ def predict_observable(observable: Any, X: np.ndarray, name: str) -> ObservableP
                 f"term {name!r}: predict() returned p_defined of shape {p_defined.shape} or "
                 f"outside [0, 1]; expected probabilities of shape ({n},)"
             )
-    return ObservablePrediction(
+    return Prediction(
         mean=mean,
         std=std,
         samples=samples,

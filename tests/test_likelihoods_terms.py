@@ -15,7 +15,6 @@ from likelihoods import (
     Combination,
     FunctionObservable,
     GaussianMeasurement,
-    ObservablePrediction,
     SignalRegion,
     Viability,
 )
@@ -26,6 +25,7 @@ from likelihoods.counting import (
     profile_log_likelihood,
     saturated_log_likelihood,
 )
+from surrogates.prediction import Prediction
 from surrogates.space import PARAMETER_NAMES, sample_uniform
 
 
@@ -42,7 +42,7 @@ class Stub:
         s = self.samples[:, :n]
         w = np.full(s.shape[0], 1 / s.shape[0]) if self.weights is None else self.weights
         mean = w @ s
-        return ObservablePrediction(
+        return Prediction(
             mean=mean,
             std=np.sqrt(w @ (s - mean) ** 2),
             samples=s,
@@ -225,7 +225,7 @@ def test_surrogate_spread_widens_the_signal_nuisance():
 
 
 def test_gaussian_predictive_log_width():
-    pred = ObservablePrediction(np.array([10.0]), np.array([3.0]), None, None, np.zeros(1, bool))
+    pred = Prediction(np.array([10.0]), np.array([3.0]), None, None, np.zeros(1, bool))
     assert prediction_log_width(pred)[0] == pytest.approx(np.sqrt(np.log1p(0.09)))
 
 
@@ -524,12 +524,12 @@ def test_predictions_are_normalised_to_float64_arrays_and_bool_masks():
     [
         (3.0, "term 't': the observable's predict() must return an object with .mean and .std; "
               "got float"),
-        (ObservablePrediction(np.zeros(3), np.array([0.0, -0.5, 1.0]), None, None,
+        (Prediction(np.zeros(3), np.array([0.0, -0.5, 1.0]), None, None,
                               np.zeros(3, bool)),
          "term 't': predict() returned a negative std, min -0.5"),
-        (ObservablePrediction(np.zeros(3), np.zeros(3), np.zeros(3), None, np.zeros(3, bool)),
+        (Prediction(np.zeros(3), np.zeros(3), np.zeros(3), None, np.zeros(3, bool)),
          "term 't': predict() returned samples of shape (3,); expected (n_members, 3)"),
-        (ObservablePrediction(np.zeros(3), np.zeros(3), np.zeros((2, 4)), None,
+        (Prediction(np.zeros(3), np.zeros(3), np.zeros((2, 4)), None,
                               np.zeros(3, bool)),
          "term 't': predict() returned samples of shape (2, 4); expected (n_members, 3)"),
     ],
