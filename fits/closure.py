@@ -60,7 +60,7 @@ from fits.ultranest_fit import run_ultranest
 from likelihoods import FunctionObservable, GaussianMeasurement
 from surrogates.mlp import MLPEnsemble
 from surrogates.space import parameter_index
-from surrogates.targets import Target
+from surrogates.targets import Quantity, Selection, Target
 
 __all__ = [
     "CHARGINO",
@@ -79,8 +79,8 @@ __all__ = [
 
 M_W = 80.379  # GeV, PDG 2020 W mass
 #: The light-chargino mass as a surrogate target (not one of the three library targets).
-CHARGINO = Target(name="m_chargino1", column="m_C1", kind="regression", unit="GeV",
-                  transform="standardize", paper_name="analytic")
+CHARGINO = Target(Quantity("m_chargino1", "regression", "GeV", "standardize"),
+                  Selection("m_C1", "analytic"))
 
 
 def light_chargino_mass(X: np.ndarray) -> np.ndarray:

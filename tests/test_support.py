@@ -13,11 +13,11 @@ from surrogates import Surrogate
 from surrogates.data import labels
 from surrogates.mlp import MLPEnsemble
 from surrogates.space import PMSSM19
-from surrogates.targets import TARGETS, Target
+from surrogates.targets import TARGETS, Quantity, Selection, Target
 
 SPACE = PMSSM19
-TARGET = Target(name="O", column="O", kind="regression", unit="fb", transform="standardize",
-                paper_name="test", requires_valid=False)
+TARGET = Target(Quantity("O", "regression", "fb", "standardize"),
+                Selection("O", "test", requires_valid=False))
 SR = {"n_observed": 9, "background": 4.0, "background_error": 1.0, "luminosity": 10.0,
       "efficiency": 0.5, "signal_rel_error": 0.1}
 

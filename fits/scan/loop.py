@@ -41,7 +41,7 @@ from surrogates.base import Surrogate
 from surrogates.io import atomic_write, write_text
 from surrogates.params import Configurable, Interval, ListOf, Options, validate
 from surrogates.registry import MODELS, get_model_class
-from surrogates.targets import Target
+from surrogates.targets import Quantity, Selection, Target
 
 __all__ = ["ActiveScan", "ScanResult", "observable_target"]
 
@@ -63,13 +63,13 @@ def observable_target(name: str, log: bool = False) -> Target:
 
     With ``log``, the surrogate learns ``ln`` of the (positive) observable.
     """
-    return Target(name=name, column=name, kind="regression", unit="",
-                  transform="log_standardize" if log else "standardize",
-                  paper_name="scan observable", requires_valid=False, latex=name)
+    return Target(Quantity(name, "regression", "", "log_standardize" if log else "standardize",
+                           latex=name),
+                  Selection(name, "scan observable", requires_valid=False))
 
 
-_OK_TARGET = Target(name=_VALID, column=_VALID, kind="classification", unit="",
-                    transform="none", paper_name="scan validity", requires_valid=False)
+_OK_TARGET = Target(Quantity(_VALID, "classification", "", "none"),
+                    Selection(_VALID, "scan validity", requires_valid=False))
 
 
 @dataclass
