@@ -238,7 +238,8 @@ def closure_terms(
         ``"exact"`` (``true_fn`` as the observable) and one entry per ``uncertainty`` mode of
         the surrogate (see :func:`closure_fits` for the arguments).
     """
-    terms = {"exact": GaussianMeasurement("obs", FunctionObservable(true_fn), value, error)}
+    exact = FunctionObservable(true_fn, space=surrogate.space)
+    terms = {"exact": GaussianMeasurement("obs", exact, value, error)}
     for mode in modes:
         terms[mode] = GaussianMeasurement("obs", surrogate, value, error, uncertainty=mode)
     return terms

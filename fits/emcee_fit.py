@@ -117,7 +117,7 @@ def run_emcee(
     Parameters
     ----------
     likelihood : Combination, Term, or callable
-        Points (n, 19) -> log-likelihoods (n,).
+        Points (n, n_dim) of the prior's space -> log-likelihoods (n,).
     prior : Prior
     output_dir : path
         Folder of the HDF5 backend and the progress ledger (created if needed).

@@ -70,7 +70,7 @@ def run_ultranest(
     Parameters
     ----------
     likelihood : Combination, Term, or callable
-        Points (n, 19) -> log-likelihoods (n,).
+        Points (n, n_dim) of the prior's space -> log-likelihoods (n,).
     prior : Prior
     output_dir : path
         UltraNest's log folder (created if needed).

@@ -48,7 +48,6 @@ import numpy as np
 from scipy.special import logsumexp, xlogy
 
 from likelihoods.base import SUPPORT_POLICIES, Term, TermOutput, check_observable
-from likelihoods.observable import predict_observable
 from surrogates.params import Interval, Options
 from surrogates.prediction import Prediction
 
@@ -288,8 +287,13 @@ class SignalRegion(Term):
             q = np.where(n - b > s, 0.0, q)
         return -0.5 * q, {"q": q, "theta_s": ts, "theta_b": tb}
 
-    def _evaluate(self, X: np.ndarray) -> TermOutput:
-        pred = predict_observable(self.observable, X, self.name)
+    def best_observable(self) -> float:
+        """The cross section (fb) whose signal ``max(n - b, 0)`` best fits the count."""
+        excess = max(self.n_observed - self.background, 0.0)
+        return excess / (self.luminosity * self.efficiency)
+
+    def score(self, pred: Prediction) -> TermOutput:
+        """The counting log-likelihood of a predicted cross section ``pred`` (fb)."""
         s = self.expected_signal(np.maximum(pred.mean, 0.0))
         kappa = prediction_log_width(pred) if self.uncertainty == "nuisance" else np.zeros_like(s)
         k_s = np.sqrt(log_width(self.signal_rel_error) ** 2 + kappa**2)

@@ -1,14 +1,15 @@
 """The contract between a likelihood term and whatever predicts its observable.
 
-A likelihood term needs, for a batch of pMSSM-19 points, the predicted observable's mean and
-its uncertainty. Anything that offers
+A likelihood term needs, for a batch of points of a parameter space, the predicted
+observable's mean and its uncertainty. Anything that has a ``space`` (a
+:class:`~surrogates.space.ParameterSpace`: the term's points are its points) and offers
 
 ``predict(X) -> object with .mean (n,), .std (n,)``
 
 and optionally ``.samples`` (n_members, n), ``.weights`` (n_members,), ``.outside_domain``
 (n,) bool and ``.p_defined`` (n,) (the probability that the observable has a value at the
 point), is an *observable*: every :class:`~surrogates.base.Surrogate` is one (its
-:class:`~surrogates.base.Prediction` has all six), and so is a
+:class:`~surrogates.prediction.Prediction` has all six), and so is a
 :class:`FunctionObservable` wrapping a plain Python callable (an exact physics code, an
 analytic model, or a user's own emulator). :func:`predict_observable` reads any of them into
 one :class:`~surrogates.prediction.Prediction` (the library's one prediction container), so
@@ -23,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from surrogates.prediction import Prediction
+from surrogates.space import ParameterSpace
 
 __all__ = ["FunctionObservable", "predict_observable"]
 
@@ -38,16 +40,26 @@ class FunctionObservable:
         (``p_defined``: the probability, or 0/1 indicator, that the observable has a value).
     name : str
         Used in error messages.
+    space : ParameterSpace
+        The parameters of ``X``, in column order: the space of the terms built on it.
     """
 
-    def __init__(self, fn: Callable[[np.ndarray], Any], name: str = "function") -> None:
+    def __init__(
+        self, fn: Callable[[np.ndarray], Any], name: str = "function", *, space: ParameterSpace
+    ) -> None:
         if not callable(fn):
             raise ValueError(f"FunctionObservable needs a callable; got {type(fn).__name__}")
+        if not isinstance(space, ParameterSpace):
+            raise ValueError(
+                f"FunctionObservable {name!r}: space must be a surrogates.space.ParameterSpace; "
+                f"got {type(space).__name__}"
+            )
         self.fn = fn
         self.name = name
+        self.space = space
 
     def predict(self, X: np.ndarray) -> Prediction:
-        """Evaluate ``fn`` on ``X`` of shape (n, 19); see the class docstring for the return."""
+        """Evaluate ``fn`` on ``X`` of shape (n, n_dim); see the class docstring for the return."""
         out = self.fn(X)
         out = out if isinstance(out, tuple) else (out,)
         if not 1 <= len(out) <= 3:
@@ -73,8 +85,8 @@ def predict_observable(observable: Any, X: np.ndarray, name: str) -> Prediction:
     ----------
     observable : object with ``predict``
         A Surrogate, a :class:`FunctionObservable`, or anything with the same contract.
-    X : ndarray of shape (n, 19)
-        Validated pMSSM-19 points.
+    X : ndarray of shape (n, n_dim)
+        Validated points of the observable's space.
     name : str
         Name of the likelihood term, for error messages.
 

@@ -94,7 +94,7 @@ def test_the_classifier_has_no_support_model():
 
 def _observable(mean, std, p):
     return FunctionObservable(lambda X: (np.full(len(X), mean), np.full(len(X), std),
-                                         np.full(len(X), p)))
+                                         np.full(len(X), p)), space=PMSSM19)
 
 
 def test_gaussian_measurement_multiplies_by_the_probability_of_existing():
