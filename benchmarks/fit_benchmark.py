@@ -92,7 +92,8 @@ def likelihood(higgs, xsec, valid) -> Combination:
 
 def report(name: str, res: FitResult, folder: Path, truths: dict) -> None:
     res.save(folder)
-    res.corner(folder / "corner.png", truths=truths)
+    labels = [PMSSM19.parameters[PMSSM19.index(n)].latex for n in res.parameter_names]
+    res.corner(folder / "corner.png", truths=truths, labels=labels)
     ev = "" if res.log_evidence is None else (
         f", ln Z = {res.log_evidence:.2f} +- {res.log_evidence_error:.2f}"
     )
