@@ -45,7 +45,7 @@ from likelihoods import Combination, GaussianMeasurement, SignalRegion, Viabilit
 from surrogates.params import Interval, ListOf, MappingOf, OneOf, Options, Section, validate
 from surrogates.space import PARAMETER_NAMES
 
-__all__ = ["FitConfig", "load_config", "run_config"]
+__all__ = ["FitConfig", "load_config", "required_arguments", "run_config"]
 
 TERMS = {"gaussian": (GaussianMeasurement, "observable"),
          "signal_region": (SignalRegion, "observable"),
@@ -53,7 +53,7 @@ TERMS = {"gaussian": (GaussianMeasurement, "observable"),
 SAMPLERS = {"emcee": run_emcee, "ultranest": run_ultranest}
 
 
-def _required(cls: type) -> tuple[str, ...]:
+def required_arguments(cls: type) -> tuple[str, ...]:
     """Arguments of ``cls`` without a default, except ``self`` and ``name``."""
     params = inspect.signature(cls).parameters.values()
     return tuple(p.name for p in params if p.default is p.empty and p.name != "name")
@@ -73,7 +73,7 @@ SCHEMA: dict[str, Any] = {
     "terms": ListOf(OneOf(
         "type",
         {kind: {**cls.parameter_constraints, slot: str} for kind, (cls, slot) in TERMS.items()},
-        {kind: _required(cls) for kind, (cls, _) in TERMS.items()},
+        {kind: required_arguments(cls) for kind, (cls, _) in TERMS.items()},
     ), min_length=1),
     "sampler": OneOf("name", {"emcee": {k: v for k, v in EMCEE_OPTIONS.items() if k != "initial"},
                               "ultranest": ULTRANEST_OPTIONS}),
