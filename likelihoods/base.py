@@ -74,7 +74,7 @@ def check_observable(term: str, role: str, observable: Any) -> Any:
 
 @dataclass
 class TermOutput:
-    """What :meth:`Term._evaluate` returns.
+    """What :meth:`Term.score` returns.
 
     Attributes
     ----------

@@ -7,6 +7,8 @@ An analytic benchmark (see ``examples/scan_eggbox.yaml``)::
     constraints:                         # Gaussian measurements of simulator outputs
       - {observable: O, value: 100.0, sigma: 10.0}          # n_sigma: 2 by default
     budget: 1000
+    scan: {acquisition: target_probability, model: rbcm, n_initial: 100, batch_size: 100,
+           random_fraction: 0.1, proposal: rejection, seed: 0}
 
 Any likelihood term of :data:`fits.config.TERMS` can steer the scan too (``terms:``, beside
 or instead of ``constraints:``), on a simulator output named by its ``observable`` (or, for
@@ -21,8 +23,6 @@ or instead of ``constraints:``), on a simulator output named by its ``observable
 A constraint ``{observable, value, sigma, n_sigma}`` is the term
 ``{type: gaussian, name: <observable>, observable: <observable>, value, exp_error: sigma,
 n_sigma}``.
-    scan: {acquisition: target_probability, model: rbcm, n_initial: 100, batch_size: 100,
-           random_fraction: 0.1, proposal: rejection, seed: 0}
 
 A pMSSM sub-space with saved surrogates standing in for SOFTSUSY
 (``examples/scan_pmssm_higgs.yaml``)::
