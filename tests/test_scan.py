@@ -315,3 +315,21 @@ def test_shipped_scan_example_parses(tmp_path):
     config = load_scan_config(path, output=tmp_path)
     assert config.budget == 1000 and config.scan.simulator.name == "eggbox"
     assert config.scan.acquisition == "target_probability" and config.output == tmp_path
+
+
+def test_a_scan_config_takes_likelihood_terms_beside_constraints(tmp_path):
+    import yaml
+
+    from fits.scan.config import load_scan_config
+
+    cfg = {"simulator": {"name": "hypersphere", "n_dim": 2}, "budget": 120,
+           "constraints": [{"observable": "O", "value": 2.0, "sigma": 0.1, "n_sigma": 1.0}],
+           "terms": [{"type": "signal_region", "name": "sr", "observable": "O",
+                      "n_observed": 30, "background": 10.0, "background_error": 1.0,
+                      "luminosity": 10.0, "efficiency": 1.0, "n_sigma": 3.0}]}
+    path = tmp_path / "scan.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    gauss, sr = load_scan_config(path).scan.steering
+    assert (gauss.term.name, gauss.n_sigma, sr.term.name, sr.n_sigma) == ("O", 1.0, "sr", 3.0)
+    assert gauss.low == pytest.approx(1.9) and gauss.high == pytest.approx(2.1)
+    assert sr.best == pytest.approx(2.0) and sr.low < 2.0 < sr.high

@@ -28,6 +28,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from fits.resume import describe
 from fits.scan.simulators import Simulator, SimulatorObservable, simulated_prediction
 from likelihoods import Combination, Term
 from surrogates.prediction import Prediction
@@ -127,9 +128,7 @@ class Steering:
         return inside
 
     def to_dict(self) -> dict:
-        """What the scan records of it: the term's description and the region."""
-        from fits.resume import describe
-
+        """What the scan records of it: the term's description and the region's width."""
         return {"term": describe(self.term), "n_sigma": self.n_sigma}
 
     def __repr__(self) -> str:
