@@ -51,7 +51,7 @@ from fits.closure import (
     light_chargino_mass,
     sparse_surrogate,
 )
-from fits.priors import Prior
+from fits.priors import pmssm19_prior
 from surrogates.space import PARAMETER_NAMES
 
 BENCH = dict(
@@ -82,7 +82,7 @@ def main() -> None:
     truth = setup["truth"]
     torch.set_num_threads(1)
     logging.getLogger("ultranest").setLevel(logging.WARNING)
-    prior = Prior.around(BENCH, setup["box"])
+    prior = pmssm19_prior(BENCH, setup["box"])
     if args.grid and prior.ndim not in GRID_CELLS:
         p.error(f"--grid needs one or two free parameters; the setup has {prior.ndim}")
     point = prior.to_full(np.array([[truth[n] for n in prior.names]]))

@@ -41,7 +41,7 @@ from scipy.special import logsumexp
 
 from fits.closure import compare_posteriors
 from fits.emcee_fit import run_emcee
-from fits.priors import Prior
+from fits.priors import Prior, pmssm19_prior
 from fits.results import FitResult
 from fits.ultranest_fit import run_ultranest
 from likelihoods import (
@@ -54,7 +54,7 @@ from likelihoods import (
 from surrogates.base import Surrogate
 from surrogates.data.loaders import features, labels, load_dataset, load_points, split_dataset
 from surrogates.mlp import MLPEnsemble
-from surrogates.space import PARAMETER_NAMES
+from surrogates.space import PARAMETER_NAMES, PMSSM19
 
 BENCHMARK_ID = "s2-135258"
 SR = {"n_observed": 69, "background": 20.0, "background_error": 4.0, "luminosity": 139.0,
@@ -92,7 +92,8 @@ def likelihood(higgs, xsec, valid) -> Combination:
 
 def report(name: str, res: FitResult, folder: Path, truths: dict) -> None:
     res.save(folder)
-    res.corner(folder / "corner.png", truths=truths)
+    labels = [PMSSM19.parameters[PMSSM19.index(n)].latex for n in res.parameter_names]
+    res.corner(folder / "corner.png", truths=truths, labels=labels)
     ev = "" if res.log_evidence is None else (
         f", ln Z = {res.log_evidence:.2f} +- {res.log_evidence_error:.2f}"
     )
@@ -111,8 +112,8 @@ def softsusy_check(sur: dict, embedded_ids: set) -> None:
     h0 = pts["h0"].fillna(0.0).to_numpy()
     xs = pts["xsec_n2c1_fb"].fillna(0.0).to_numpy()  # no value: bino-like N2 or too light
     valid = pts["valid"].to_numpy(float)
-    exact = likelihood(FunctionObservable(lambda _: h0), FunctionObservable(lambda _: xs),
-                       FunctionObservable(lambda _: valid))
+    exact = likelihood(*(FunctionObservable(lambda _, v=v: v, space=PMSSM19)
+                         for v in (h0, xs, valid)))
     t0 = time.perf_counter()
     fast = likelihood(sur["higgs_mass"], sur["xsec"], sur["validity"])
     logl = {"softsusy": exact.log_likelihood(X), "surrogates": fast.log_likelihood(X)}
@@ -161,12 +162,12 @@ def main() -> None:
     lik = likelihood(sur["higgs_mass"], sur["xsec"], sur["validity"])
     print(lik.evaluate(Xb).T.to_string(header=False), flush=True)
     if "ultranest" not in args.skip:
-        prior3 = Prior.around(bench_x, ["M1", "M2", "mu"])
+        prior3 = pmssm19_prior(bench_x, ["M1", "M2", "mu"])
         res = run_ultranest(lik, prior3, out / "ultranest_3p" / "run",
                             min_num_live_points=args.live_points, ndraw_min=args.ndraw_min)
         report("UltraNest, (M1, M2, mu)", res, out / "ultranest_3p", bench_x)
     if "emcee" not in args.skip:
-        prior19 = Prior(list(PARAMETER_NAMES))
+        prior19 = Prior(PMSSM19, list(PARAMETER_NAMES))
         rng = np.random.default_rng(0)
         span = np.array([p.high - p.low for p in prior19.free])
         low = np.array([p.low for p in prior19.free])

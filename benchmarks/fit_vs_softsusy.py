@@ -58,7 +58,7 @@ import pandas as pd
 import torch
 
 from fits.agreement import ImportancePosterior, compare_importance
-from fits.priors import Prior
+from fits.priors import pmssm19_prior
 from fits.scan import SoftsusySimulator
 from fits.ultranest_fit import run_ultranest
 from likelihoods import (
@@ -146,10 +146,10 @@ def softsusy_observables(points: pd.DataFrame) -> tuple:
     h0 = points["h0"].fillna(0.0).to_numpy()
     xs = points["xsec_n2c1_fb"]
     valid = points["valid"].to_numpy(float)
-    return (FunctionObservable(lambda _: h0, "h0"),
+    return (FunctionObservable(lambda _: h0, "h0", space=PMSSM19),
             FunctionObservable(lambda _: (xs.fillna(0.0).to_numpy(), np.zeros(len(xs)),
-                                          xs.notna().to_numpy(float)), "xsec"),
-            FunctionObservable(lambda _: valid, "valid"))
+                                          xs.notna().to_numpy(float)), "xsec", space=PMSSM19),
+            FunctionObservable(lambda _: valid, "valid", space=PMSSM19))
 
 
 def seen_ids(models: dict[str, Surrogate]) -> set:
@@ -167,7 +167,7 @@ def subspace_check(preds_models: dict[str, Surrogate], bench: pd.Series, sr: dic
                    n_softsusy: int) -> dict[str, float]:
     """UltraNest on (M1, M2, mu) with the surrogates, reweighted by SOFTSUSY's labels."""
     free = ["M1", "M2", "mu"]
-    prior = Prior.around({k: float(bench[k]) for k in PMSSM19.names}, free)
+    prior = pmssm19_prior({k: float(bench[k]) for k in PMSSM19.names}, free)
     lik = likelihood(preds_models["higgs_mass"], preds_models["xsec"],
                      preds_models["validity"], sr, **VARIANTS["propagated"])
     t0 = time.perf_counter()

@@ -48,7 +48,7 @@ def _ultranest_rank(delay_ms: float, live: int, out: str) -> None:
 
     from mpi4py import MPI
 
-    from fits import Prior, run_ultranest
+    from fits import pmssm19_prior, run_ultranest
     from surrogates.space import PARAMETER_NAMES, parameter_index
 
     logging.getLogger("ultranest").setLevel(logging.WARNING)
@@ -64,7 +64,7 @@ def _ultranest_rank(delay_ms: float, live: int, out: str) -> None:
 
     bench = dict.fromkeys(PARAMETER_NAMES, 1000.0) | {"tanb": 10.0, "At": 0.0, "Ab": 0.0,
                                                        "Atau": 0.0}
-    prior = Prior.around(bench, FREE)
+    prior = pmssm19_prior(bench, FREE)
     comm = MPI.COMM_WORLD
     comm.Barrier()
     start = time.perf_counter()

@@ -46,10 +46,11 @@ import numpy as np
 import pandas as pd
 import torch
 
-from fits.scan import ActiveScan, Constraint, SurrogateSimulator, eggbox, hypersphere
+from fits.scan import ActiveScan, PMSSMSurrogateSimulator, Simulator, eggbox, hypersphere
 from fits.scan.baselines import BASELINES, run_baseline
 from fits.scan.figures import plot_tested_points
 from fits.scan.metrics import eggbox_rings_found, shell_uniformity
+from likelihoods import GaussianMeasurement
 from surrogates.base import Surrogate
 from surrogates.data.loaders import features, labels, load_dataset, load_points
 from surrogates.mlp import MLPEnsemble
@@ -68,7 +69,12 @@ LOG = {"eggbox": ("O",)}
 BENCHMARK_ID = "s2-135258"
 
 
-def _pmssm(models_dir: Path) -> tuple[SurrogateSimulator, list[Constraint]]:
+def _gaussian(sim: Simulator, observable: str, value: float, sigma: float) -> list:
+    """The Machine Learning Scan's measured constraint as a likelihood term on ``sim``."""
+    return [GaussianMeasurement(observable, sim.observable(observable), value, sigma)]
+
+
+def _pmssm(models_dir: Path) -> tuple[PMSSMSurrogateSimulator, list]:
     models = {}
     for target in ("higgs_mass", "validity"):
         folder = models_dir / target
@@ -83,16 +89,18 @@ def _pmssm(models_dir: Path) -> tuple[SurrogateSimulator, list[Constraint]]:
     points = load_points()
     bench = points.loc[points["id"] == BENCHMARK_ID].iloc[0]
     fixed = {p: float(bench[p]) for p in PARAMETER_NAMES}
-    sim = SurrogateSimulator({"h0": models["higgs_mass"]}, PMSSM_FREE, fixed,
-                             validity=models["validity"])
-    return sim, [Constraint("h0", 125.09, float(np.hypot(0.24, 2.0)))]
+    sim = PMSSMSurrogateSimulator({"h0": models["higgs_mass"]}, PMSSM_FREE, fixed,
+                                  validity=models["validity"])
+    return sim, _gaussian(sim, "h0", 125.09, float(np.hypot(0.24, 2.0)))
 
 
 def _problem(name: str, output: Path):
     if name == "eggbox":
-        return eggbox(), [Constraint("O", 100.0, 10.0)]
+        sim = eggbox()
+        return sim, _gaussian(sim, "O", 100.0, 10.0)
     if name.startswith("sphere"):
-        return hypersphere(int(name[len("sphere"):])), [Constraint("O", 2.0, 0.1)]
+        sim = hypersphere(int(name[len("sphere"):]))
+        return sim, _gaussian(sim, "O", 2.0, 0.1)
     if name == "pmssm":
         return _pmssm(output / "models")
     raise ValueError(f"unknown benchmark {name!r}")
@@ -124,15 +132,15 @@ def main() -> None:
     args.output.mkdir(parents=True, exist_ok=True)
     rows = []
     for bench in args.benchmarks:
-        sim, constraints = _problem(bench, args.output)
+        sim, terms = _problem(bench, args.output)
         figure_runs = {}
         for method in args.methods:
             for seed in args.seeds:
                 start = time.perf_counter()
                 if method in BASELINES:
-                    tested = run_baseline(method, sim, constraints, args.budget, seed=seed)
+                    tested = run_baseline(method, sim, terms, args.budget, seed=seed)
                 else:
-                    scan = ActiveScan(sim, constraints, n_initial=args.n_initial,
+                    scan = ActiveScan(sim, terms, n_initial=args.n_initial,
                                       batch_size=args.batch_size, seed=seed, progress=False,
                                       proposal=args.proposal, log_observables=LOG.get(bench, ()),
                                       **SCANS[method])
@@ -147,7 +155,7 @@ def main() -> None:
                 tested.to_csv(args.output / f"{bench}_{method}_seed{seed}.csv", index=False)
                 if seed == args.seeds[0]:
                     figure_runs[method] = tested
-        observable = constraints[0].observable if sim.space.n_dim > 2 else None
+        observable = terms[0].predictor.column if sim.space.n_dim > 2 else None
         fig = plot_tested_points(figure_runs, sim.space, observable=observable)
         fig.savefig(args.output / f"{bench}_tested_points.png", dpi=110)
     table = pd.DataFrame(rows)

@@ -45,9 +45,9 @@ import torch
 from fits.scan import SoftsusySimulator
 from fits.scan.baselines import run_baseline
 from fits.scan.config import load_scan_config, run_scan_config
-from fits.scan.constraints import evaluate
 from fits.scan.loop import ActiveScan, observable_target
 from fits.scan.simulators import Simulator
+from fits.scan.steering import evaluate
 from surrogates.registry import get_model_class
 
 CONFIG = Path(__file__).resolve().parents[1] / "examples" / "scan_softsusy_higgs.yaml"
@@ -141,13 +141,13 @@ def main() -> None:
     config.scan.seed = args.seed
     if args.batch_size is not None:
         config.scan.batch_size = args.batch_size
-    sim, constraints = config.scan.simulator, config.scan.constraints
+    sim, terms = config.scan.simulator, config.scan.terms
     speed = _throughput(sim, args.n_throughput, args.n_workers, args.seed + 2000)
     print(json.dumps(speed), flush=True)
 
     start = time.perf_counter()
     X_test = sim.space.sample_uniform(args.n_test, np.random.default_rng(args.seed + 1000))
-    test_all = evaluate(sim, constraints, X_test)
+    test_all = evaluate(sim, config.scan.steering, X_test)
     test = test_all[test_all["in_target"]]
     print(f"test set: {len(test)} of {args.n_test} uniform points in the target region "
           f"({time.perf_counter() - start:.0f} s)", flush=True)
@@ -163,7 +163,8 @@ def main() -> None:
                 tested = run_scan_config(config, resume=n != min(args.calls),
                                          progress=False).tested
             else:  # replayed from the cache up to the earlier stage's calls
-                tested = run_baseline(method, cached, constraints, n, seed=args.seed)
+                tested = run_baseline(method, cached, terms, n, seed=args.seed,
+                                      n_sigma=config.scan.n_sigma)
                 tested.to_csv(args.output / f"{method}.csv", index=False)
             runs[method] = tested
             rows.append({"method": method, "calls": n, "n_tested": len(tested),

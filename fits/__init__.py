@@ -1,4 +1,4 @@
-"""Global fits over the pMSSM-19 box with emcee and UltraNest, on any likelihood.
+"""Global fits over the box of any parameter space with emcee and UltraNest, on any likelihood.
 
 Imports flow ``fits -> likelihoods -> surrogates``. Entry points: :class:`Prior`,
 :func:`run_emcee`, :func:`run_ultranest` (both resumable), :class:`FitResult`, the closure
@@ -7,9 +7,12 @@ tools of :mod:`fits.closure` and the YAML-driven :mod:`fits.config` behind
 """
 
 from fits.emcee_fit import run_emcee
-from fits.priors import FreeParameter, Prior
+from fits.priors import FreeParameter, Prior, pmssm19_prior
 from fits.problem import FitProblem
 from fits.results import FitResult
 from fits.ultranest_fit import run_ultranest
 
-__all__ = ["FitProblem", "FitResult", "FreeParameter", "Prior", "run_emcee", "run_ultranest"]
+__all__ = [
+    "FitProblem", "FitResult", "FreeParameter", "Prior", "pmssm19_prior", "run_emcee",
+    "run_ultranest",
+]

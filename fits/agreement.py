@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import wasserstein_distance
 
-from fits.closure import weighted_ks
+from fits.closure.metrics import weighted_ks
 
 __all__ = ["ImportancePosterior", "compare_importance", "hpd_cells"]
 

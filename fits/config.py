@@ -1,5 +1,9 @@
 """Fit configuration files (YAML): surrogates, likelihood terms, prior, sampler, output.
 
+The fit configuration is a pMSSM-19 entry point: its ``benchmark`` and ``prior`` name
+pMSSM-19 parameters (:func:`~fits.priors.pmssm19_prior`), and its surrogates must be pMSSM-19
+surrogates (a fit of another model calls :class:`~fits.priors.Prior` and the samplers).
+
 A configuration names saved surrogates, builds likelihood terms on them, frees some
 parameters around a benchmark point and picks a sampler; see ``examples/fit_mock_excess.yaml``::
 
@@ -34,14 +38,14 @@ from typing import Any
 import yaml
 
 from fits.emcee_fit import EMCEE_OPTIONS, run_emcee
-from fits.priors import SHAPES, Prior
+from fits.priors import SHAPES, Prior, pmssm19_prior
 from fits.results import FitResult
 from fits.ultranest_fit import ULTRANEST_OPTIONS, run_ultranest
 from likelihoods import Combination, GaussianMeasurement, SignalRegion, Viability
 from surrogates.params import Interval, ListOf, MappingOf, OneOf, Options, Section, validate
 from surrogates.space import PARAMETER_NAMES
 
-__all__ = ["FitConfig", "load_config", "run_config"]
+__all__ = ["FitConfig", "load_config", "required_arguments", "run_config"]
 
 TERMS = {"gaussian": (GaussianMeasurement, "observable"),
          "signal_region": (SignalRegion, "observable"),
@@ -49,7 +53,7 @@ TERMS = {"gaussian": (GaussianMeasurement, "observable"),
 SAMPLERS = {"emcee": run_emcee, "ultranest": run_ultranest}
 
 
-def _required(cls: type) -> tuple[str, ...]:
+def required_arguments(cls: type) -> tuple[str, ...]:
     """Arguments of ``cls`` without a default, except ``self`` and ``name``."""
     params = inspect.signature(cls).parameters.values()
     return tuple(p.name for p in params if p.default is p.empty and p.name != "name")
@@ -69,7 +73,7 @@ SCHEMA: dict[str, Any] = {
     "terms": ListOf(OneOf(
         "type",
         {kind: {**cls.parameter_constraints, slot: str} for kind, (cls, slot) in TERMS.items()},
-        {kind: _required(cls) for kind, (cls, _) in TERMS.items()},
+        {kind: required_arguments(cls) for kind, (cls, _) in TERMS.items()},
     ), min_length=1),
     "sampler": OneOf("name", {"emcee": {k: v for k, v in EMCEE_OPTIONS.items() if k != "initial"},
                               "ultranest": ULTRANEST_OPTIONS}),
@@ -160,8 +164,8 @@ def load_config(path: str | Path, *, output: str | Path | None = None) -> FitCon
     base = path.parent
     benchmark = {k: float(v) for k, v in (cfg.get("benchmark") or {}).items()}
     try:
-        prior = Prior.around({**benchmark, **(cfg["prior"].get("fixed") or {})},
-                             cfg["prior"]["free"])
+        prior = pmssm19_prior({**benchmark, **(cfg["prior"].get("fixed") or {})},
+                              cfg["prior"]["free"])
     except ValueError as err:
         raise ValueError(f"{path}: prior: {err}") from None
     surrogates = cfg.get("surrogates") or {}
@@ -191,7 +195,13 @@ def load_config(path: str | Path, *, output: str | Path | None = None) -> FitCon
     sampler_cfg = dict(cfg["sampler"])
     name = sampler_cfg.pop("name")
     out = resolve_path(base, output if output is not None else cfg.get("output", "fit_output"))
-    return FitConfig(Combination(terms), prior, name, sampler_cfg, out, benchmark)
+    likelihood = Combination(terms)
+    if likelihood.space != prior.space:
+        raise ValueError(
+            f"{path}: the surrogates are on {likelihood.space!r}; a fit configuration's prior is "
+            f"on the pMSSM-19 parameters"
+        )
+    return FitConfig(likelihood, prior, name, sampler_cfg, out, benchmark)
 
 
 def run_config(config: FitConfig, **overrides: Any) -> FitResult:
@@ -207,5 +217,5 @@ def run_config(config: FitConfig, **overrides: Any) -> FitResult:
         raise ValueError(f"sampler {config.sampler}: {err}") from None
     result.save(config.output)
     truths = {n: config.benchmark[n] for n in config.prior.names if n in config.benchmark}
-    result.corner(config.output / "corner.png", truths=truths or None)
+    result.corner(config.output / "corner.png", truths=truths or None, labels=config.prior.labels)
     return result

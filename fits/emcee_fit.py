@@ -4,7 +4,8 @@ The log posterior goes to :class:`emcee.EnsembleSampler` vectorised (``vectorize
 walkers of a half-step in one batched surrogate call) and every step is stored in an HDF5
 backend (``emcee.h5`` in the output folder), so a killed run resumes from its last stored
 step without losing any: :func:`run_emcee` with ``resume=True`` continues until the chain
-holds ``n_steps`` steps in total.
+holds ``n_steps`` steps in total. Without an output folder (``output_dir=None``: a scan's
+proposals, :mod:`fits.scan.proposals`) the chain stays in memory and cannot be resumed.
 
 Convergence follows the emcee documentation: every ``check_every`` steps the integrated
 autocorrelation time :math:`\tau` of each parameter is estimated (Goodman & Weare 2010;
@@ -55,9 +56,12 @@ EMCEE_OPTIONS: dict[str, Any] = {
         ListOf(Interval("real"))), np.ndarray, None], "resume": bool,
     "stop_when_converged": bool, "check_every": _COUNT, "thin_by": _COUNT,
     "seed": Interval("int", 0), "progress": bool, "pool": Options(POOLS),
+    "max_ncalls": [_COUNT, None], "burn": [Interval("int", 0), None],
 }
-#: Options that only stop a run sooner or later: a resume may change them (recorded).
-EMCEE_BUDGET = ("n_steps", "stop_when_converged", "check_every", "progress", "resume")
+#: Options that only stop a run sooner or later, or choose which stored steps the result
+#: keeps: a resume may change them (recorded).
+EMCEE_BUDGET = ("n_steps", "stop_when_converged", "check_every", "progress", "resume",
+                "max_ncalls", "burn")
 _POOL_PROBLEM: list[FitProblem] = []  # the problem every rank evaluates for the MPI pool
 
 
@@ -82,14 +86,19 @@ class _CountingPool:
         return self.pool.map(function, tasks)
 
 
-def _initial_walkers(problem: FitProblem, n_walkers: int, seed: int) -> np.ndarray:
+def _initial_walkers(
+    problem: FitProblem, n_walkers: int, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Prior draws with a finite posterior, shape (n_walkers, ndim), and their log posterior."""
     rng = np.random.default_rng(seed)
-    found = np.empty((0, problem.prior.ndim))
+    found, found_lp = np.empty((0, problem.prior.ndim)), np.empty(0)
     for _ in range(100):
         theta = problem.prior.sample(4 * n_walkers, rng)
-        found = np.vstack([found, theta[np.isfinite(problem.log_posterior(theta))]])
+        lp = problem.log_posterior(theta)
+        found = np.vstack([found, theta[np.isfinite(lp)]])
+        found_lp = np.concatenate([found_lp, lp[np.isfinite(lp)]])
         if len(found) >= n_walkers:
-            return found[:n_walkers]
+            return found[:n_walkers], found_lp[:n_walkers]
     raise ValueError(
         f"found only {len(found)} of {n_walkers} prior draws with a finite posterior in "
         f"{400 * n_walkers} tries; pass initial= points near the posterior"
@@ -99,7 +108,7 @@ def _initial_walkers(problem: FitProblem, n_walkers: int, seed: int) -> np.ndarr
 def run_emcee(
     likelihood: Any,
     prior: Prior,
-    output_dir: str | Path,
+    output_dir: str | Path | None,
     *,
     n_walkers: int | None = None,
     n_steps: int = 5000,
@@ -111,23 +120,27 @@ def run_emcee(
     seed: int = 0,
     progress: bool = False,
     pool: str = "none",
+    max_ncalls: int | None = None,
+    burn: int | None = None,
 ) -> FitResult:
     """Sample the posterior with emcee; resumable from ``output_dir``.
 
     Parameters
     ----------
     likelihood : Combination, Term, or callable
-        Points (n, 19) -> log-likelihoods (n,).
+        Points (n, n_dim) of the prior's space -> log-likelihoods (n,).
     prior : Prior
-    output_dir : path
-        Folder of the HDF5 backend and the progress ledger (created if needed).
+    output_dir : path or None
+        Folder of the HDF5 backend and the progress ledger (created if needed); None keeps
+        the chain in memory (no files, nothing to resume).
     n_walkers : int, optional
         Walkers; default ``max(32, 4 * ndim)``.
     n_steps : int
         Total steps the chain should hold (counting steps stored by earlier sessions); each
         stored step is ``thin_by`` moves of the walkers.
     initial : ndarray of shape (n_walkers, ndim), optional
-        Starting walkers; default: prior draws with a finite posterior.
+        Starting walkers inside the prior, at least one with a finite posterior (emcee moves
+        the others out of a vetoed region); default: prior draws with a finite posterior.
     resume : bool
         Continue a chain found in ``output_dir``; ``False`` starts afresh, overwriting it.
     stop_when_converged : bool
@@ -145,6 +158,12 @@ def run_emcee(
         ``"mpi"``: evaluate the walkers one point per task on the other MPI ranks (run under
         ``mpiexec -n N``, N >= 2; see the module text for when it pays); ``n_calls`` then
         counts the points sent to the pool.
+    max_ncalls : int, optional
+        Stop after the stored step at which the likelihood has been called this many times
+        (counted over all sessions; the probe's calls are not counted).
+    burn : int, optional
+        Stored steps the samples drop as burn-in, unthinned; default ``2 tau_max`` thinned by
+        ``tau_min / 2`` once the chain is 50 autocorrelation times long, else half the chain.
 
     Returns
     -------
@@ -163,8 +182,9 @@ def run_emcee(
     settings = {"prior": prior.to_dict(), "likelihood": describe(likelihood),
                 **{k: v for k, v in options.items() if k not in ("initial", "pool")},
                 "n_walkers": n_walkers}  # the pool changes where, not what, is computed
-    args = (problem, Path(output_dir), settings, n_walkers, n_steps, initial, resume,
-            stop_when_converged, check_every, thin_by, seed, progress)
+    args = (problem, None if output_dir is None else Path(output_dir), settings, n_walkers,
+            n_steps, initial, resume, stop_when_converged, check_every, thin_by, seed, progress,
+            max_ncalls, burn)
     if pool == "none":
         return _sample(*args)
     comm = world()
@@ -192,18 +212,22 @@ def run_emcee(
 
 
 def _sample(
-    problem: FitProblem, out: Path, settings: dict[str, Any], n_walkers: int, n_steps: int,
-    initial: np.ndarray | None,
+    problem: FitProblem, out: Path | None, settings: dict[str, Any], n_walkers: int,
+    n_steps: int, initial: np.ndarray | None,
     resume: bool, stop_when_converged: bool, check_every: int, thin_by: int, seed: int,
-    progress: bool, pool: _CountingPool | None = None,
+    progress: bool, max_ncalls: int | None, burn: int | None,
+    pool: _CountingPool | None = None,
 ) -> FitResult:
     """:func:`run_emcee` after its checks; with ``pool``, one walker per task."""
     prior, ndim = problem.prior, problem.prior.ndim
-    out.mkdir(parents=True, exist_ok=True)
-    backend = emcee.backends.HDFBackend(str(out / _BACKEND), name="mcmc")
-    ledger_file = out / _LEDGER
-    resuming = resume and (out / _BACKEND).is_file() and backend.iteration > 0
-    check_resume(out, settings, EMCEE_BUDGET, resuming)
+    if out is None:
+        backend, ledger_file, resuming = emcee.backends.Backend(), None, False
+    else:
+        out.mkdir(parents=True, exist_ok=True)
+        backend = emcee.backends.HDFBackend(str(out / _BACKEND), name="mcmc")
+        ledger_file = out / _LEDGER
+        resuming = resume and (out / _BACKEND).is_file() and backend.iteration > 0
+        check_resume(out, settings, EMCEE_BUDGET, resuming)
     if resuming:
         shape = tuple(int(v) for v in backend.shape)
         if shape != (n_walkers, ndim):
@@ -222,13 +246,19 @@ def _sample(
         backend.reset(n_walkers, ndim)
         ledger = {"parameter_names": prior.names, "n_calls": 0, "wall_seconds": 0.0}
         if initial is None:
-            start = _initial_walkers(problem, n_walkers, seed)
+            walkers, log_prob = _initial_walkers(problem, n_walkers, seed)
         else:
-            start = np.asarray(initial, float)
-            if start.shape != (n_walkers, ndim):
-                raise ValueError(f"initial has shape {start.shape}; expected {(n_walkers, ndim)}")
-            if not np.isfinite(problem.log_posterior(start)).all():
-                raise ValueError("some initial walkers have a zero posterior (outside the prior?)")
+            walkers = np.asarray(initial, float)
+            if walkers.shape != (n_walkers, ndim):
+                raise ValueError(
+                    f"initial has shape {walkers.shape}; expected {(n_walkers, ndim)}"
+                )
+            if not np.isfinite(prior.log_prob(walkers)).all():
+                raise ValueError("some initial walkers lie outside the prior")
+            log_prob = problem.log_posterior(walkers)
+            if not np.isfinite(log_prob).any():
+                raise ValueError("every initial walker has a zero posterior")
+        start = emcee.State(walkers, log_prob=log_prob)  # emcee does not evaluate them again
     calls0, wall0 = ledger["n_calls"], ledger["wall_seconds"]
     if pool is None:
         sampler = emcee.EnsembleSampler(
@@ -245,7 +275,8 @@ def _sample(
 
     def write_ledger(now: float) -> None:
         ledger.update(n_calls=calls0 + problem.n_calls, wall_seconds=wall0 + now - t0)
-        write_text(ledger_file, json.dumps(ledger))
+        if ledger_file is not None:
+            write_text(ledger_file, json.dumps(ledger))
 
     remaining = max(n_steps - backend.iteration, 0)
     try:
@@ -253,6 +284,8 @@ def _sample(
             if time.perf_counter() - written > 1.0:  # the ledger at most once a second
                 written = time.perf_counter()
                 write_ledger(written)
+            if max_ncalls is not None and calls0 + problem.n_calls >= max_ncalls:
+                break
             if backend.iteration % check_every:
                 continue
             tau = backend.get_autocorr_time(tol=0)
@@ -265,14 +298,18 @@ def _sample(
                 break
     finally:
         write_ledger(time.perf_counter())
-    return _result(backend, problem, ledger, converged)
+    return _result(backend, problem, ledger, converged, burn)
 
 
-def _result(backend: Any, problem: FitProblem, ledger: dict, converged: bool) -> FitResult:
+def _result(
+    backend: Any, problem: FitProblem, ledger: dict, converged: bool, burn: int | None
+) -> FitResult:
     iterations = int(backend.iteration)
     tau = backend.get_autocorr_time(tol=0)
     reliable = np.all(np.isfinite(tau)) and np.all(_TAU_FACTOR * tau < iterations)
-    if reliable:
+    if burn is not None:
+        thin = 1
+    elif reliable:
         burn, thin = int(2 * tau.max()), max(1, int(0.5 * tau.min()))
     else:
         burn, thin = iterations // 2, 1

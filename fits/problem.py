@@ -1,6 +1,6 @@
-"""A fit problem: a likelihood over pMSSM-19 points seen through a prior's free parameters.
+"""A fit problem: a likelihood over the points of a space seen through a prior's free parameters.
 
-:class:`FitProblem` turns "points (n, 19) -> log-likelihoods (n,)" into "free parameters
+:class:`FitProblem` turns "points (n, n_dim) -> log-likelihoods (n,)" into "free parameters
 (n, ndim) -> log-likelihoods (n,)" for the samplers, counts the points it evaluates (the
 "likelihood calls" of the benchmarks), and probes the likelihood on a few prior draws before a
 sampler starts (UltraNest's habit): wrong shapes, NaN or +inf fail at once with a clear error
@@ -26,10 +26,11 @@ class FitProblem:
     Parameters
     ----------
     likelihood : object with ``log_likelihood(X)``, or callable
-        Maps pMSSM-19 points ``X`` of shape (n, 19) to log-likelihoods of shape (n,):
-        a :class:`~likelihoods.Combination`, a single term, or a plain function.
+        Maps points ``X`` of shape (n, n_dim) of the prior's space to log-likelihoods of
+        shape (n,): a :class:`~likelihoods.Combination`, a single term, or a plain function.
         ``-inf`` is allowed (vetoed points); NaN and ``+inf`` are errors.
     prior : Prior
+        Its space must be the likelihood's (``likelihood.space``, where it has one).
     """
 
     def __init__(self, likelihood: Any, prior: Prior) -> None:
@@ -40,6 +41,12 @@ class FitProblem:
             raise ValueError(
                 "likelihood must have a log_likelihood(X) method or be callable; got "
                 f"{type(likelihood).__name__}"
+            )
+        space = getattr(likelihood, "space", None)
+        if space is not None and space != prior.space:
+            raise ValueError(
+                f"the likelihood's points are those of {space!r}, but the prior is on "
+                f"{prior.space!r}"
             )
         self.likelihood = likelihood
         self.prior = prior

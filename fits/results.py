@@ -99,7 +99,12 @@ class FitResult:
         idx = rng.choice(len(self.samples), size=n, p=self.weights)
         return self.samples[self.parameter_names].to_numpy()[idx]
 
-    def corner(self, path: str | Path | None = None, truths: dict[str, float] | None = None):
+    def corner(
+        self,
+        path: str | Path | None = None,
+        truths: dict[str, float] | None = None,
+        labels: list[str] | None = None,
+    ):
         """Corner plot of the weighted samples (needs the ``corner`` package).
 
         Parameters
@@ -108,6 +113,9 @@ class FitResult:
             Where to save the figure (under MPI by rank 0 only).
         truths : dict, optional
             Parameter values to mark.
+        labels : list of str, optional
+            Axis labels of the free parameters (e.g. :attr:`fits.priors.Prior.labels`); their
+            names by default.
 
         Returns
         -------
@@ -119,13 +127,10 @@ class FitResult:
             raise ImportError(
                 "corner plots need the 'corner' package: pip install corner"
             ) from None
-        from surrogates.space import PARAMETERS, parameter_index
-
-        labels = [PARAMETERS[parameter_index(n)].latex for n in self.parameter_names]
         fig = corner.corner(
             self.samples[self.parameter_names].to_numpy(),
             weights=self.weights,
-            labels=labels,
+            labels=self.parameter_names if labels is None else labels,
             truths=None if truths is None else [truths.get(n) for n in self.parameter_names],
             quantiles=[0.16, 0.5, 0.84],
             show_titles=True,

@@ -4,7 +4,9 @@ r"""Nested sampling with UltraNest (Buchner, JOSS 6 (2021) 3001, arXiv:2101.0960
 likelihood vectorised (``vectorized=True``: each batch of proposals is one surrogate call).
 Every likelihood evaluation is stored in the run folder (``results/points.hdf5``), so a
 killed run resumes with ``resume=True`` (UltraNest's ``resume="resume"``) by replaying the
-stored points instead of re-evaluating them; no sample is lost.
+stored points instead of re-evaluating them; no sample is lost. Without an output folder
+(``output_dir=None``: a scan's proposals and baselines, :mod:`fits.scan`) nothing is written
+and nothing can be resumed.
 
 The output is the evidence :math:`\ln Z \pm \Delta\ln Z` and the weighted posterior samples
 (the dead points with their importance weights). UltraNest needs finite log-likelihoods, so
@@ -53,7 +55,7 @@ ULTRANEST_BUDGET = ("dlogz", "frac_remain", "max_ncalls", "progress", "resume")
 def run_ultranest(
     likelihood: Any,
     prior: Prior,
-    output_dir: str | Path,
+    output_dir: str | Path | None,
     *,
     min_num_live_points: int = 400,
     dlogz: float = 0.5,
@@ -70,10 +72,10 @@ def run_ultranest(
     Parameters
     ----------
     likelihood : Combination, Term, or callable
-        Points (n, 19) -> log-likelihoods (n,).
+        Points (n, n_dim) of the prior's space -> log-likelihoods (n,).
     prior : Prior
-    output_dir : path
-        UltraNest's log folder (created if needed).
+    output_dir : path or None
+        UltraNest's log folder (created if needed); None writes nothing (no resume).
     min_num_live_points : int
         Live points; 400 is UltraNest's default.
     dlogz : float
@@ -118,11 +120,11 @@ def run_ultranest(
     problem.probe(seed=seed)
     comm = world()
     root = comm is None or comm.Get_rank() == 0
-    out = Path(output_dir)
-    ledger_file = out / _LEDGER
+    out = None if output_dir is None else Path(output_dir)
+    ledger_file = None if out is None else out / _LEDGER
     ledger: dict[str, Any] = {}
     refused = None  # a resume refused on rank 0 is refused on every rank
-    if root:
+    if root and out is not None:
         out.mkdir(parents=True, exist_ok=True)
         try:
             check_resume(
@@ -145,7 +147,7 @@ def run_ultranest(
 
     def write_ledger(force: bool = False) -> None:
         now = time.perf_counter()
-        if root and (force or now - last_write[0] > 1.0):
+        if root and ledger_file is not None and (force or now - last_write[0] > 1.0):
             last_write[0] = now
             write_text(
                 ledger_file,
@@ -162,8 +164,8 @@ def run_ultranest(
         prior.names,
         loglike,
         transform=prior.transform,
-        log_dir=str(out),
-        resume="resume" if resume else "overwrite",
+        log_dir=None if out is None else str(out),
+        resume="resume" if resume and out is not None else "overwrite",
         vectorized=True,
         ndraw_min=int(ndraw_min),
         ndraw_max=int(ndraw_max),

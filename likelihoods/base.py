@@ -1,10 +1,15 @@
 r"""The ``Term`` interface: one piece of a global-fit likelihood, vectorised over points.
 
-A term maps pMSSM-19 points of shape (n, 19) to log-likelihoods of shape (n,). It validates
-its input once, in :meth:`Term.log_likelihood` / :meth:`Term.evaluate`, then hands a float
-array to the private :meth:`Term._evaluate`, which every term implements and which also
-returns per-point diagnostics (the predicted observable, its uncertainty, the outside-domain
-flag) so that a fit can be inspected term by term.
+A term maps points of its parameter space, shape (n, n_dim), to log-likelihoods of shape
+(n,). The space is its observable's (:attr:`Term.space`: a surrogate's ``space``, the
+``space`` given to a :class:`~likelihoods.observable.FunctionObservable`), so a term fits a
+5-parameter model as it fits the pMSSM-19. It validates its input once, in
+:meth:`Term.log_likelihood` / :meth:`Term.evaluate`, predicts its observable there and hands
+the :class:`~surrogates.prediction.Prediction` to :meth:`Term.score`, which every term
+implements and which also returns per-point diagnostics (the predicted observable, its
+uncertainty, the outside-domain flag) so that a fit can be inspected term by term. A scan
+(:mod:`fits.scan`) scores the predictions of its own surrogates, or the simulator's values,
+with the same :meth:`Term.score`.
 
 Where the observable does not exist
 -----------------------------------
@@ -35,7 +40,10 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
+from likelihoods.observable import predict_observable
 from surrogates.params import Configurable, Options
+from surrogates.prediction import Prediction
+from surrogates.space import ParameterSpace
 from surrogates.validation import check_features
 
 __all__ = [
@@ -51,15 +59,22 @@ SUPPORT_POLICIES = ("mixture", "ignore")
 
 
 def check_observable(term: str, role: str, observable: Any) -> Any:
-    """Return ``observable`` if it has a ``predict(X)`` method, else raise a ``ValueError``."""
+    """Return ``observable`` if it has a ``predict(X)`` method and a parameter space
+    (``.space``, a :class:`~surrogates.space.ParameterSpace`), else raise a ``ValueError``."""
     if not hasattr(observable, "predict"):
         raise ValueError(f"term {term!r}: the {role} must have a predict(X) method")
+    if not isinstance(getattr(observable, "space", None), ParameterSpace):
+        raise ValueError(
+            f"term {term!r}: the {role} must have a parameter space (.space, a "
+            f"surrogates.space.ParameterSpace); got {type(observable).__name__} without one "
+            f"(give a FunctionObservable its space=)"
+        )
     return observable
 
 
 @dataclass
 class TermOutput:
-    """What :meth:`Term._evaluate` returns.
+    """What :meth:`Term.score` returns.
 
     Attributes
     ----------
@@ -92,6 +107,9 @@ class Term(Configurable, ABC):
     parameter_constraints: ClassVar[dict[str, Any]] = {
         "name": str, "outside": Options(OUTSIDE_POLICIES),
     }
+    #: Attribute holding what predicts the term's observable (``"classifier"`` for
+    #: :class:`~likelihoods.Viability`).
+    predictor_slot: ClassVar[str] = "observable"
 
     def __init__(self, name: str, *, outside: str = "reject") -> None:
         self._check_arguments(locals())
@@ -100,9 +118,51 @@ class Term(Configurable, ABC):
         self.name = name
         self.outside = outside
 
+    @property
+    def predictor(self) -> Any:
+        """What predicts the term's observable (a surrogate, a function, a simulator output)."""
+        return getattr(self, self.predictor_slot)
+
+    @property
+    def space(self) -> ParameterSpace:
+        """The parameter space of the term's points: its predictor's."""
+        return self.predictor.space
+
     @abstractmethod
+    def score(self, pred: Prediction) -> TermOutput:
+        """Log-likelihood and diagnostics of a prediction of the term's observable.
+
+        Parameters
+        ----------
+        pred : Prediction
+            The observable at ``n`` points (``std`` 0 for an exact value), as
+            :func:`~likelihoods.observable.predict_observable` returns it.
+
+        Returns
+        -------
+        TermOutput
+            Before the outside-domain policy, with ``outside`` = ``pred.outside_domain``.
+        """
+
+    def best_observable(self) -> float:
+        """The value of the observable where the exact likelihood (``std`` 0) is largest.
+
+        The likelihood falls off on either side of it (the scans' target region and
+        acquisitions rely on that, :mod:`fits.scan.steering`).
+
+        Raises
+        ------
+        ValueError
+            For a term that does not say (it can score fits, not steer scans).
+        """
+        raise ValueError(
+            f"term {self.name!r} ({type(self).__name__}) defines no best_observable(), so it "
+            f"cannot steer a scan"
+        )
+
     def _evaluate(self, X: np.ndarray) -> TermOutput:
-        """Log-likelihood and diagnostics for validated points ``X`` of shape (n, 19)."""
+        """:meth:`score` of the predictor's prediction at validated points ``X``."""
+        return self.score(predict_observable(self.predictor, X, self.name))
 
     def _scored(self, X: np.ndarray) -> TermOutput:
         out = self._evaluate(X)
@@ -115,13 +175,14 @@ class Term(Configurable, ABC):
 
         Parameters
         ----------
-        X : DataFrame or ndarray of shape (n, 19)
+        X : DataFrame or ndarray of shape (n, n_dim)
+            Points of :attr:`space`.
 
         Returns
         -------
         ndarray of shape (n,)
         """
-        return self._scored(check_features(X)).log_likelihood
+        return self._scored(check_features(X, space=self.space)).log_likelihood
 
     def evaluate(self, X: Any) -> pd.DataFrame:
         """Log-likelihood and diagnostics of each point.
@@ -131,7 +192,7 @@ class Term(Configurable, ABC):
         DataFrame with n rows
             ``logl``, ``outside`` and the term's diagnostic columns.
         """
-        out = self._scored(check_features(X))
+        out = self._scored(check_features(X, space=self.space))
         return pd.DataFrame({"logl": out.log_likelihood, "outside": out.outside, **out.columns})
 
     def __repr__(self) -> str:

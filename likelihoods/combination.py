@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from likelihoods.base import Term, TermOutput
+from surrogates.space import ParameterSpace
 from surrogates.validation import check_features
 
 __all__ = ["Combination"]
@@ -41,7 +42,18 @@ class Combination:
         dup = sorted({n for n in names if names.count(n) > 1})
         if dup or "logl" in names:
             raise ValueError(f"term names must be unique and not 'logl'; repeated: {dup}")
+        spaces = {t.space for t in terms}
+        if len(spaces) > 1:
+            raise ValueError(
+                "the terms of a Combination must share one parameter space; got "
+                + "; ".join(f"{t.name!r} on {t.space!r}" for t in terms)
+            )
         self.terms = terms
+
+    @property
+    def space(self) -> ParameterSpace:
+        """The parameter space of the terms' points."""
+        return self.terms[0].space
 
     @property
     def names(self) -> list[str]:
@@ -52,8 +64,8 @@ class Combination:
         return [t._scored(X) for t in self.terms]
 
     def log_likelihood(self, X: Any) -> np.ndarray:
-        """Total log-likelihood, shape (n,), of points ``X`` of shape (n, 19)."""
-        outs = self._outputs(check_features(X))
+        """Total log-likelihood, shape (n,), of points ``X`` (n, n_dim) of :attr:`space`."""
+        outs = self._outputs(check_features(X, space=self.space))
         return np.sum([o.log_likelihood for o in outs], axis=0)
 
     def evaluate(self, X: Any) -> pd.DataFrame:
@@ -65,7 +77,7 @@ class Combination:
             ``logl`` (total), ``<term>`` (its log-likelihood), ``<term>.outside`` and
             ``<term>.<diagnostic>`` for every term.
         """
-        outs = self._outputs(check_features(X))
+        outs = self._outputs(check_features(X, space=self.space))
         cols: dict[str, np.ndarray] = {"logl": np.sum([o.log_likelihood for o in outs], axis=0)}
         for term, out in zip(self.terms, outs, strict=True):
             cols[term.name] = out.log_likelihood

@@ -48,8 +48,8 @@ import numpy as np
 from scipy.special import logsumexp, xlogy
 
 from likelihoods.base import SUPPORT_POLICIES, Term, TermOutput, check_observable
-from likelihoods.observable import ObservablePrediction, predict_observable
 from surrogates.params import Interval, Options
+from surrogates.prediction import Prediction
 
 __all__ = [
     "SignalRegion",
@@ -67,7 +67,7 @@ def log_width(rel_error: np.ndarray | float) -> np.ndarray:
     return np.sqrt(np.log1p(np.square(rel_error)))
 
 
-def prediction_log_width(pred: ObservablePrediction) -> np.ndarray:
+def prediction_log_width(pred: Prediction) -> np.ndarray:
     """Spread of the predicted log cross section, shape (n,): from the members if any."""
     if pred.samples is not None:
         w = pred.member_weights()[:, None]
@@ -287,8 +287,13 @@ class SignalRegion(Term):
             q = np.where(n - b > s, 0.0, q)
         return -0.5 * q, {"q": q, "theta_s": ts, "theta_b": tb}
 
-    def _evaluate(self, X: np.ndarray) -> TermOutput:
-        pred = predict_observable(self.observable, X, self.name)
+    def best_observable(self) -> float:
+        """The cross section (fb) whose signal ``max(n - b, 0)`` best fits the count."""
+        excess = max(self.n_observed - self.background, 0.0)
+        return excess / (self.luminosity * self.efficiency)
+
+    def score(self, pred: Prediction) -> TermOutput:
+        """The counting log-likelihood of a predicted cross section ``pred`` (fb)."""
         s = self.expected_signal(np.maximum(pred.mean, 0.0))
         kappa = prediction_log_width(pred) if self.uncertainty == "nuisance" else np.zeros_like(s)
         k_s = np.sqrt(log_width(self.signal_rel_error) ** 2 + kappa**2)

@@ -37,8 +37,8 @@ import numpy as np
 from scipy.special import logsumexp
 
 from likelihoods.base import SUPPORT_POLICIES, Term, TermOutput, check_observable
-from likelihoods.observable import predict_observable
 from surrogates.params import Interval, Options
+from surrogates.prediction import Prediction
 
 __all__ = ["GaussianMeasurement"]
 
@@ -116,8 +116,12 @@ class GaussianMeasurement(Term):
         kwargs = {"value": 125.09, "exp_error": 0.24, "theory_error": 2.0, **kwargs}
         return cls(name, observable, **kwargs)
 
-    def _evaluate(self, X: np.ndarray) -> TermOutput:
-        pred = predict_observable(self.observable, X, self.name)
+    def best_observable(self) -> float:
+        """The measured value: where the Gaussian peaks."""
+        return self.value
+
+    def score(self, pred: Prediction) -> TermOutput:
+        """The Gaussian log-likelihood of ``pred`` (see the module docstring)."""
         var0 = self.exp_error**2 + self.theory_error**2
         if self.uncertainty == "quadrature":
             logl = _log_normal_pdf(self.value, pred.mean, var0 + pred.std**2)

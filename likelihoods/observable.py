@@ -1,61 +1,32 @@
 """The contract between a likelihood term and whatever predicts its observable.
 
-A likelihood term needs, for a batch of pMSSM-19 points, the predicted observable's mean and
-its uncertainty. Anything that offers
+A likelihood term needs, for a batch of points of a parameter space, the predicted
+observable's mean and its uncertainty. Anything that has a ``space`` (a
+:class:`~surrogates.space.ParameterSpace`: the term's points are its points) and offers
 
 ``predict(X) -> object with .mean (n,), .std (n,)``
 
 and optionally ``.samples`` (n_members, n), ``.weights`` (n_members,), ``.outside_domain``
 (n,) bool and ``.p_defined`` (n,) (the probability that the observable has a value at the
 point), is an *observable*: every :class:`~surrogates.base.Surrogate` is one (its
-:class:`~surrogates.base.Prediction` has all six), and so is a
+:class:`~surrogates.prediction.Prediction` has all six), and so is a
 :class:`FunctionObservable` wrapping a plain Python callable (an exact physics code, an
 analytic model, or a user's own emulator). :func:`predict_observable` reads any of them into
-one :class:`ObservablePrediction`, so the terms never ask which kind they were given.
+one :class:`~surrogates.prediction.Prediction` (the library's one prediction container), so
+the terms never ask which kind they were given.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-__all__ = ["FunctionObservable", "ObservablePrediction", "predict_observable"]
+from surrogates.prediction import Prediction
+from surrogates.space import ParameterSpace
 
-
-@dataclass
-class ObservablePrediction:
-    """A predicted observable at ``n`` points, in the observable's unit.
-
-    Attributes
-    ----------
-    mean, std : ndarray of shape (n,)
-        Predictive mean and standard deviation (``std`` is 0 for exact functions).
-    samples : ndarray of shape (n_members, n) or None
-        Ensemble members, where the predictor has them.
-    weights : ndarray of shape (n_members,) or None
-        Member weights summing to one; None means equal weights.
-    outside_domain : ndarray of bool, shape (n,)
-        True where the predictor says the point lies outside its training domain.
-    p_defined : ndarray of shape (n,) or None
-        Probability that the observable has a value at the point (a surrogate's support
-        model); None means "everywhere". ``mean``, ``std`` and ``samples`` describe the value
-        where it exists.
-    """
-
-    mean: np.ndarray
-    std: np.ndarray
-    samples: np.ndarray | None
-    weights: np.ndarray | None
-    outside_domain: np.ndarray
-    p_defined: np.ndarray | None = None
-
-    def member_weights(self) -> np.ndarray:
-        """Weights of :attr:`samples`, shape (n_members,); equal when :attr:`weights` is None."""
-        k = self.samples.shape[0]
-        return np.full(k, 1.0 / k) if self.weights is None else self.weights
+__all__ = ["FunctionObservable", "predict_observable"]
 
 
 class FunctionObservable:
@@ -69,16 +40,26 @@ class FunctionObservable:
         (``p_defined``: the probability, or 0/1 indicator, that the observable has a value).
     name : str
         Used in error messages.
+    space : ParameterSpace
+        The parameters of ``X``, in column order: the space of the terms built on it.
     """
 
-    def __init__(self, fn: Callable[[np.ndarray], Any], name: str = "function") -> None:
+    def __init__(
+        self, fn: Callable[[np.ndarray], Any], name: str = "function", *, space: ParameterSpace
+    ) -> None:
         if not callable(fn):
             raise ValueError(f"FunctionObservable needs a callable; got {type(fn).__name__}")
+        if not isinstance(space, ParameterSpace):
+            raise ValueError(
+                f"FunctionObservable {name!r}: space must be a surrogates.space.ParameterSpace; "
+                f"got {type(space).__name__}"
+            )
         self.fn = fn
         self.name = name
+        self.space = space
 
-    def predict(self, X: np.ndarray) -> ObservablePrediction:
-        """Evaluate ``fn`` on ``X`` of shape (n, 19); see the class docstring for the return."""
+    def predict(self, X: np.ndarray) -> Prediction:
+        """Evaluate ``fn`` on ``X`` of shape (n, n_dim); see the class docstring for the return."""
         out = self.fn(X)
         out = out if isinstance(out, tuple) else (out,)
         if not 1 <= len(out) <= 3:
@@ -87,7 +68,7 @@ class FunctionObservable:
                 f"(mean, std, p_defined); got a tuple of {len(out)}"
             )
         mean, std, p_defined = (*out, *(None,) * (3 - len(out)))
-        return ObservablePrediction(
+        return Prediction(
             mean=np.asarray(mean, float),
             std=np.zeros(X.shape[0]) if std is None else np.asarray(std, float),
             samples=None,
@@ -97,21 +78,21 @@ class FunctionObservable:
         )
 
 
-def predict_observable(observable: Any, X: np.ndarray, name: str) -> ObservablePrediction:
+def predict_observable(observable: Any, X: np.ndarray, name: str) -> Prediction:
     """Call ``observable.predict(X)`` and check what comes back.
 
     Parameters
     ----------
     observable : object with ``predict``
         A Surrogate, a :class:`FunctionObservable`, or anything with the same contract.
-    X : ndarray of shape (n, 19)
-        Validated pMSSM-19 points.
+    X : ndarray of shape (n, n_dim)
+        Validated points of the observable's space.
     name : str
         Name of the likelihood term, for error messages.
 
     Returns
     -------
-    ObservablePrediction
+    Prediction
 
     Raises
     ------
@@ -154,7 +135,7 @@ def predict_observable(observable: Any, X: np.ndarray, name: str) -> ObservableP
                 f"term {name!r}: predict() returned p_defined of shape {p_defined.shape} or "
                 f"outside [0, 1]; expected probabilities of shape ({n},)"
             )
-    return ObservablePrediction(
+    return Prediction(
         mean=mean,
         std=std,
         samples=samples,

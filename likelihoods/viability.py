@@ -19,8 +19,8 @@ from typing import Any, ClassVar
 import numpy as np
 
 from likelihoods.base import Term, TermOutput, check_observable
-from likelihoods.observable import predict_observable
 from surrogates.params import Interval, Options
+from surrogates.prediction import Prediction
 
 __all__ = ["Viability"]
 
@@ -43,6 +43,7 @@ class Viability(Term):
     outside : {"reject", "flag"}
     """
 
+    predictor_slot: ClassVar[str] = "classifier"
     parameter_constraints: ClassVar[dict[str, Any]] = {
         **Term.parameter_constraints,
         "mode": Options(("multiply", "cut")),
@@ -67,8 +68,12 @@ class Viability(Term):
         self.threshold = float(threshold)
         self.n_std = float(n_std)
 
-    def _evaluate(self, X: np.ndarray) -> TermOutput:
-        pred = predict_observable(self.classifier, X, self.name)
+    def best_observable(self) -> float:
+        """A probability of one: a point that is surely viable."""
+        return 1.0
+
+    def score(self, pred: Prediction) -> TermOutput:
+        """The viability log-likelihood of a predicted probability ``pred`` (module docstring)."""
         p = np.clip(pred.mean, 0.0, 1.0)
         if self.mode == "multiply":
             with np.errstate(divide="ignore"):

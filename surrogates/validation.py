@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from surrogates.space import PMSSM19, ParameterSpace
+from surrogates.space import ParameterSpace
 from surrogates.targets import Target
 
 __all__ = [
@@ -33,7 +33,7 @@ def _unit(space: ParameterSpace, i: int) -> str:
     return f" {unit}" if unit else ""
 
 
-def check_features(X: Any, name: str = "X", space: ParameterSpace = PMSSM19) -> np.ndarray:
+def check_features(X: Any, name: str = "X", *, space: ParameterSpace) -> np.ndarray:
     """Return the inputs as a float64 array of shape (n_points, n_dim).
 
     Parameters
@@ -44,7 +44,7 @@ def check_features(X: Any, name: str = "X", space: ParameterSpace = PMSSM19) -> 
     name : str
         Name of the argument, used in error messages.
     space : ParameterSpace
-        The parameters expected; the pMSSM-19 space by default.
+        The parameters expected (a surrogate's, a likelihood term's observable's).
 
     Raises
     ------
@@ -138,7 +138,7 @@ class Domain:
         """Boolean mask of shape (n_points,): True where any parameter leaves the box."""
         return ((X < self.low) | (X > self.high)).any(axis=1)
 
-    def describe_outside(self, X: np.ndarray, space: ParameterSpace = PMSSM19) -> str:
+    def describe_outside(self, X: np.ndarray, space: ParameterSpace) -> str:
         """One line per offending column of ``space``, e.g.
         ``column 'mqL3' (index 14): 3 rows outside the training box [0, 4000] GeV; min -12.5``.
         """

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 
 from surrogates.space import ParameterSpace
-from surrogates.targets import Target
+from surrogates.targets import Quantity, Selection, Target
 
 SQUARE = ParameterSpace.box([0.0, 0.0], [1.0, 1.0], name="square")
-SMOOTH = Target(name="O", column="O", kind="regression", unit="", transform="standardize",
-                paper_name="test", requires_valid=False)
+SMOOTH = Target(Quantity("O", "regression", "", "standardize"),
+                Selection("O", "test", requires_valid=False))
 NOISE = 0.1  # standard deviation of the Gaussian noise on the targets
 
 

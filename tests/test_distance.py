@@ -11,10 +11,10 @@ from surrogates import Surrogate
 from surrogates.distance import NearestNeighbourDistance
 from surrogates.mlp import MLPEnsemble
 from surrogates.space import PMSSM19
-from surrogates.targets import Target
+from surrogates.targets import Quantity, Selection, Target
 
-TARGET = Target(name="O", column="O", kind="regression", unit="", transform="standardize",
-                paper_name="test", requires_valid=False)
+TARGET = Target(Quantity("O", "regression", "", "standardize"),
+                Selection("O", "test", requires_valid=False))
 QUANTILE = 0.95
 
 

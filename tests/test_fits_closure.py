@@ -44,20 +44,20 @@ from fits.closure import (
     truth_position,
     weighted_ks,
 )
-from fits.priors import Prior
+from fits.priors import pmssm19_prior
 from fits.results import FitResult
 from fits.ultranest_fit import run_ultranest
 from likelihoods import FunctionObservable, GaussianMeasurement
 from surrogates.mlp import MLPEnsemble
-from surrogates.space import PARAMETER_NAMES
+from surrogates.space import PARAMETER_NAMES, PMSSM19
 
 logging.getLogger("ultranest").setLevel(logging.WARNING)
 
 BENCH = dict(
     zip(PARAMETER_NAMES, [500, 600, 2000, 800, 2000, 10] + [0] * 3 + [2000] * 10, strict=True)
 )
-PRIOR = Prior.around(BENCH, {"M2": [100, 1000], "mu": [100, 1000]})
-PRIOR_M2 = Prior.around(BENCH, {"M2": [100, 1000]})
+PRIOR = pmssm19_prior(BENCH, {"M2": [100, 1000], "mu": [100, 1000]})
+PRIOR_M2 = pmssm19_prior(BENCH, {"M2": [100, 1000]})
 TRUTH_M2 = {"M2": 400.0}
 ERROR_M2 = 1.0  # GeV, small against the unsure surrogate's bias and spread at the truth
 
@@ -104,8 +104,9 @@ def surrogate():
 def test_surrogate_posterior_closes_on_the_exact_one(surrogate, tmp_path):
     y_obs = light_chargino_mass(PRIOR.to_full(np.array([[400.0, 700.0]])))[0]
     kw = {"min_num_live_points": 50, "resume": False}
-    exact = run_ultranest(GaussianMeasurement("mc1", FunctionObservable(light_chargino_mass),
-                                              y_obs, 10.0), PRIOR, tmp_path / "exact", **kw)
+    exact_fn = FunctionObservable(light_chargino_mass, space=PMSSM19)
+    exact = run_ultranest(GaussianMeasurement("mc1", exact_fn, y_obs, 10.0), PRIOR,
+                          tmp_path / "exact", **kw)
     fit = run_ultranest(GaussianMeasurement("mc1", surrogate, y_obs, 10.0), PRIOR,
                         tmp_path / "surrogate", **kw)
     cmp = compare_posteriors(exact, fit)
@@ -133,8 +134,8 @@ def test_surrogate_posterior_closes_on_the_exact_one_on_a_grid(surrogate):
     information H = sum_j w_j ln(N w_j) of the exact grid posterior (Skilling 2006, Sec. 5).
     """
     y_obs = light_chargino_mass(PRIOR.to_full(np.array([[400.0, 700.0]])))[0]
-    exact = grid_fit(GaussianMeasurement("mc1", FunctionObservable(light_chargino_mass), y_obs,
-                                         10.0), PRIOR, 200)
+    exact_fn = FunctionObservable(light_chargino_mass, space=PMSSM19)
+    exact = grid_fit(GaussianMeasurement("mc1", exact_fn, y_obs, 10.0), PRIOR, 200)
     fit = grid_fit(GaussianMeasurement("mc1", surrogate, y_obs, 10.0), PRIOR, 200)
     cmp = compare_posteriors(exact, fit)
     for name in PRIOR.names:

@@ -10,12 +10,12 @@ import pytest
 from scipy.stats import kstest
 
 from fits.emcee_fit import run_emcee
-from fits.priors import Prior
+from fits.priors import Prior, pmssm19_prior
 from fits.problem import FitProblem
 from fits.results import FitResult, weighted_quantile
 from fits.ultranest_fit import run_ultranest
 from likelihoods import Combination, FunctionObservable, GaussianMeasurement
-from surrogates.space import PARAMETER_NAMES, parameter_index
+from surrogates.space import PARAMETER_NAMES, PMSSM19, parameter_index
 
 logging.getLogger("ultranest").setLevel(logging.WARNING)
 
@@ -31,8 +31,8 @@ SIG = np.array([20.0, 50.0])
 
 def linear_likelihood():
     return Combination([
-        GaussianMeasurement(f"y{i}", FunctionObservable(lambda X, i=i: X[:, [I_M2, I_MU]] @ A[i]),
-                            Y[i], SIG[i])
+        GaussianMeasurement(f"y{i}", FunctionObservable(lambda X, i=i: X[:, [I_M2, I_MU]] @ A[i],
+                                                        space=PMSSM19), Y[i], SIG[i])
         for i in range(2)
     ])
 
@@ -44,14 +44,14 @@ def analytic_posterior():
     return cov @ A.T @ np.diag(SIG**-2) @ Y, cov
 
 
-PRIOR = Prior.around(BENCH, {"M2": [100, 1500], "mu": [100, 1500]})
+PRIOR = pmssm19_prior(BENCH, {"M2": [100, 1500], "mu": [100, 1500]})
 
 
 # -------------------------------------------------------------------- priors
 
 
 def test_prior_maps_and_densities():
-    prior = Prior.around(BENCH, {"M2": [100, 1500], "mA": {"low": 100, "high": 4000,
+    prior = pmssm19_prior(BENCH, {"M2": [100, 1500], "mA": {"low": 100, "high": 4000,
                                                            "shape": "log_uniform"}})
     theta = prior.sample(20000, 0)
     assert kstest((theta[:, 0] - 100) / 1400, "uniform").pvalue > 1e-3
@@ -74,7 +74,7 @@ def test_prior_maps_and_densities():
 def test_prior_errors_name_the_parameter(free, fixed, message):
     fixed = {k: v for k, v in fixed.items() if k not in free}
     with pytest.raises(ValueError, match=message):
-        Prior(free, fixed)
+        Prior(PMSSM19, free, fixed)
 
 
 def test_weighted_quantile_equal_weights_is_hazen():

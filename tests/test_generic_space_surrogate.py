@@ -7,11 +7,11 @@ import pytest
 from surrogates import Surrogate
 from surrogates.mlp import MLPEnsemble
 from surrogates.space import ParameterSpace
-from surrogates.targets import Target
+from surrogates.targets import Quantity, Selection, Target
 
 SPACE = ParameterSpace.box([-1.0, -1.0, 0.0], [1.0, 1.0, 5.0], name="cube3")
-TARGET = Target(name="O", column="O", kind="regression", unit="", transform="standardize",
-                paper_name="test", requires_valid=False)
+TARGET = Target(Quantity("O", "regression", "", "standardize"),
+                Selection("O", "test", requires_valid=False))
 
 
 def _data(n, seed):

@@ -15,7 +15,6 @@ from likelihoods import (
     Combination,
     FunctionObservable,
     GaussianMeasurement,
-    ObservablePrediction,
     SignalRegion,
     Viability,
 )
@@ -26,11 +25,14 @@ from likelihoods.counting import (
     profile_log_likelihood,
     saturated_log_likelihood,
 )
-from surrogates.space import PARAMETER_NAMES, sample_uniform
+from surrogates.prediction import Prediction
+from surrogates.space import PARAMETER_NAMES, PMSSM19, sample_uniform
 
 
 class Stub:
     """An observable with prescribed members (n_members, n) and an outside-domain mask."""
+
+    space = PMSSM19
 
     def __init__(self, samples, outside=None, weights=None):
         self.samples = np.asarray(samples, float)
@@ -42,7 +44,7 @@ class Stub:
         s = self.samples[:, :n]
         w = np.full(s.shape[0], 1 / s.shape[0]) if self.weights is None else self.weights
         mean = w @ s
-        return ObservablePrediction(
+        return Prediction(
             mean=mean,
             std=np.sqrt(w @ (s - mean) ** 2),
             samples=s,
@@ -83,7 +85,7 @@ def test_gaussian_mixture_averages_member_likelihoods(X, stub):
 
 
 def test_mixture_without_members_names_the_fix(X):
-    obs = FunctionObservable(lambda X: X[:, 0])
+    obs = FunctionObservable(lambda X: X[:, 0], space=PMSSM19)
     term = GaussianMeasurement("m", obs, 1.0, 1.0, uncertainty="mixture")
     with pytest.raises(ValueError, match="needs ensemble members.*quadrature"):
         term.log_likelihood(X)
@@ -108,7 +110,8 @@ def test_shapes_dataframe_input_and_boundary_errors(stub):
 
 
 def test_observable_returning_a_wrong_shape_is_named(X):
-    term = GaussianMeasurement("bad", FunctionObservable(lambda X: np.zeros(2)), 1.0, 1.0)
+    bad = FunctionObservable(lambda X: np.zeros(2), space=PMSSM19)
+    term = GaussianMeasurement("bad", bad, 1.0, 1.0)
     with pytest.raises(ValueError, match=r"term 'bad'.*mean of shape \(2,\).*expected \(5,\)"):
         term.log_likelihood(X)
 
@@ -178,7 +181,7 @@ def test_marginal_matches_2d_quadrature():
 def test_marginal_without_nuisances_is_poisson():
     n, b = 12, 6.0
     s = np.array([0.5, 6.0, 20.0])
-    sr = SignalRegion("sr", FunctionObservable(lambda X: s[: X.shape[0]]), n, b, 0.0,
+    sr = SignalRegion("sr", FunctionObservable(lambda X: s[: X.shape[0]], space=PMSSM19), n, b, 0.0,
                       luminosity=1.0, efficiency=1.0, nuisance="marginalise")
     expected = poisson.logpmf(n, s + b) - poisson.logpmf(n, n)
     np.testing.assert_allclose(sr.log_likelihood(sample_uniform(3, rng=0)), expected, rtol=1e-10)
@@ -186,7 +189,7 @@ def test_marginal_without_nuisances_is_poisson():
 
 def _sr(values, **kw):
     kw = {"luminosity": 10.0, "efficiency": 0.5, **kw}
-    obs = FunctionObservable(lambda X: values[: X.shape[0]])
+    obs = FunctionObservable(lambda X: values[: X.shape[0]], space=PMSSM19)
     return SignalRegion("sr", obs, 25, 10.0, 2.0, **kw)
 
 
@@ -225,12 +228,12 @@ def test_surrogate_spread_widens_the_signal_nuisance():
 
 
 def test_gaussian_predictive_log_width():
-    pred = ObservablePrediction(np.array([10.0]), np.array([3.0]), None, None, np.zeros(1, bool))
+    pred = Prediction(np.array([10.0]), np.array([3.0]), None, None, np.zeros(1, bool))
     assert prediction_log_width(pred)[0] == pytest.approx(np.sqrt(np.log1p(0.09)))
 
 
 def test_signal_region_argument_errors():
-    obs = FunctionObservable(lambda X: X[:, 0])
+    obs = FunctionObservable(lambda X: X[:, 0], space=PMSSM19)
     with pytest.raises(ValueError, match=r"'n_observed' .* range \[0, inf\)\. Got 2.5"):
         SignalRegion("sr", obs, 2.5, 1.0, 0.1, luminosity=1.0, efficiency=0.5)
     with pytest.raises(ValueError, match=r"'efficiency' .* range \(0, 1\]\. Got 1.5"):
@@ -328,7 +331,7 @@ def test_combination_boundary_errors_and_per_term_columns(X, stub):
 
 
 def _signal_region(**kw):
-    obs = FunctionObservable(lambda X: X[:, 0])
+    obs = FunctionObservable(lambda X: X[:, 0], space=PMSSM19)
     args = {"n_observed": 2, "background": 1.0, "background_error": 0.1,
             "luminosity": 1.0, "efficiency": 0.5, **kw}
     n, b, db = args.pop("n_observed"), args.pop("background"), args.pop("background_error")
@@ -368,9 +371,9 @@ def _bad(name: str, owner: str, rule: str, got: str) -> str:
          _bad("n_nodes", "SignalRegion", "an int in the range [2, inf)", "1")),
         (lambda: SignalRegion("sr", None, 2, 1.0, 0.1, luminosity=1.0, efficiency=0.5),
          "term 'sr': the observable must have a predict(X) method"),
-        (lambda: GaussianMeasurement("mh", FunctionObservable(np.sum), np.nan, 1.0),
+        (lambda: GaussianMeasurement("mh", FunctionObservable(np.sum, space=PMSSM19), np.nan, 1.0),
          _bad("value", "GaussianMeasurement", "a float in the range (-inf, inf)", "nan")),
-        (lambda: GaussianMeasurement("mh", FunctionObservable(np.sum), 1.0, 1.0,
+        (lambda: GaussianMeasurement("mh", FunctionObservable(np.sum, space=PMSSM19), 1.0, 1.0,
                                      uncertainty="both"),
          _bad("uncertainty", "GaussianMeasurement", "one of {'quadrature', 'mixture', 'none'}",
               "'both'")),
@@ -383,7 +386,8 @@ def _bad(name: str, owner: str, rule: str, got: str) -> str:
          _bad("threshold", "Viability", "a float in the range (0, 1)", "0")),
         (lambda: Viability("v", Stub([[0.5]]), n_std=-1),
          _bad("n_std", "Viability", "a float in the range [0, inf)", "-1")),
-        (lambda: FunctionObservable(3), "FunctionObservable needs a callable; got int"),
+        (lambda: FunctionObservable(3, space=PMSSM19),
+         "FunctionObservable needs a callable; got int"),
     ],
 )
 def test_constructor_errors_are_exact(make, message):
@@ -402,12 +406,14 @@ def test_defaults_of_the_terms():
 
 
 def test_a_user_defined_term_rejects_points_outside_by_default(X):
-    """The Term base class on its own: a subclass that only writes _evaluate."""
+    """The Term base class on its own: a subclass that only writes score."""
     from likelihoods import Term, TermOutput
 
     class Flat(Term):
-        def _evaluate(self, X):
-            return TermOutput(np.zeros(len(X)), np.arange(len(X)) % 2 == 1)
+        observable = Stub(np.zeros((1, 5)))
+
+        def score(self, pred):
+            return TermOutput(np.zeros(len(pred.mean)), np.arange(len(pred.mean)) % 2 == 1)
 
     term = Flat("flat")
     assert term.outside == "reject"
@@ -457,7 +463,7 @@ def test_signal_region_evaluate_wires_the_members_spread_into_the_signal_nuisanc
 
 
 def test_every_term_names_itself_when_its_observable_misbehaves(X):
-    bad = FunctionObservable(lambda X: np.zeros(2))
+    bad = FunctionObservable(lambda X: np.zeros(2), space=PMSSM19)
     for term in (SignalRegion("sr", bad, 2, 1.0, 0.1, luminosity=1.0, efficiency=0.5),
                  Viability("v", bad), GaussianMeasurement("mh", bad, 1.0, 1.0)):
         with pytest.raises(ValueError, match=f"^term '{term.name}': predict"):
@@ -510,13 +516,13 @@ def test_predictions_are_normalised_to_float64_arrays_and_bool_masks():
     assert pred.outside_domain.dtype == bool
     for fn, std in [(lambda X: X[:, 0].astype(f32), np.zeros(3)),
                     (lambda X: (X[:, 0], np.full(3, 2, f32)), np.full(3, 2.0))]:
-        obs = FunctionObservable(fn, name="m")
+        obs = FunctionObservable(fn, name="m", space=PMSSM19)
         pred = obs.predict(X)
         assert obs.name == "m" and pred.mean.dtype == pred.std.dtype == np.float64
         np.testing.assert_array_equal(pred.std, std)
         np.testing.assert_array_equal(pred.outside_domain, np.zeros(3, bool))
         assert pred.outside_domain.dtype == bool and pred.samples is None
-    assert FunctionObservable(np.sum).name == "function"
+    assert FunctionObservable(np.sum, space=PMSSM19).name == "function"
 
 
 @pytest.mark.parametrize(
@@ -524,12 +530,12 @@ def test_predictions_are_normalised_to_float64_arrays_and_bool_masks():
     [
         (3.0, "term 't': the observable's predict() must return an object with .mean and .std; "
               "got float"),
-        (ObservablePrediction(np.zeros(3), np.array([0.0, -0.5, 1.0]), None, None,
+        (Prediction(np.zeros(3), np.array([0.0, -0.5, 1.0]), None, None,
                               np.zeros(3, bool)),
          "term 't': predict() returned a negative std, min -0.5"),
-        (ObservablePrediction(np.zeros(3), np.zeros(3), np.zeros(3), None, np.zeros(3, bool)),
+        (Prediction(np.zeros(3), np.zeros(3), np.zeros(3), None, np.zeros(3, bool)),
          "term 't': predict() returned samples of shape (3,); expected (n_members, 3)"),
-        (ObservablePrediction(np.zeros(3), np.zeros(3), np.zeros((2, 4)), None,
+        (Prediction(np.zeros(3), np.zeros(3), np.zeros((2, 4)), None,
                               np.zeros(3, bool)),
          "term 't': predict() returned samples of shape (2, 4); expected (n_members, 3)"),
     ],

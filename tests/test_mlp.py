@@ -40,11 +40,11 @@ def test_invalid_configuration_is_rejected():
 
 def test_warm_start_continues_from_the_previous_fit():
     from surrogates.space import ParameterSpace
-    from surrogates.targets import Target
+    from surrogates.targets import Quantity, Selection, Target
 
     space = ParameterSpace.box([-1.0, -1.0], [1.0, 1.0])
-    target = Target(name="O", column="O", kind="regression", unit="",
-                    transform="standardize", paper_name="test", requires_valid=False)
+    target = Target(Quantity("O", "regression", "", "standardize"),
+                    Selection("O", "test", requires_valid=False))
     X = space.sample_uniform(400, 0)
     y = np.sin(3 * X[:, 0]) + X[:, 1] ** 2
     kw = {"space": space, "hidden": [32, 32], "n_members": 2, "batch_size": 32, "seed": 0}

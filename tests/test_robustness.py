@@ -346,7 +346,7 @@ def test_scan_resumed_with_another_constraint_is_refused(tmp_path, capsys):
     write_scan(tmp_path, constraints=[{"observable": "O", "value": 2.5, "sigma": 0.1}])
     before["scan.yaml"] = snapshot(tmp_path)["scan.yaml"]
     err = run_error(capsys, ["scan", "--config", str(path), "--quiet"])
-    assert "holds a scan run with other settings (constraints: stored" in err and "2.5" in err
+    assert "holds a scan run with other settings (terms: stored" in err and "2.5" in err
     assert snapshot(tmp_path) == before
 
 
@@ -452,7 +452,10 @@ def test_scan_budget_change_is_allowed_and_recorded(tmp_path):
          "The 'constraints[0].sigma' parameter of"),
         ({"constraints": [{"observable": "O", "value": 2.0}]},
          "missing key(s) constraints[0].sigma"),
-        ({"constraints": []}, "The 'constraints' parameter of"),
+        ({"constraints": []}, "a scan needs at least one of constraints or terms"),
+        ({"terms": [{"type": "gaussian", "observable": "P", "value": 2.0, "exp_error": 0.1}]},
+         "'P' is not an output of the simulator; its observables are O"),
+        ({"terms": [{"type": "poisson", "observable": "O"}]}, "The 'terms[0].type' parameter of"),
         ({"budget": "many"}, "The 'budget' parameter of"),
         ({"scan": {**SCAN["scan"], "n_initial": 1}},
          "'scan.n_initial' parameter of", ),

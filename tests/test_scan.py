@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from fits.scan import ActiveScan, Constraint, FunctionSimulator, eggbox, hypersphere
+from fits.scan import ActiveScan, FunctionSimulator, Steering, eggbox, hypersphere
 from fits.scan.acquisition import ACQUISITIONS, acquisition
 from fits.scan.baselines import run_baseline
 from fits.scan.metrics import (
@@ -15,9 +15,16 @@ from fits.scan.metrics import (
     shell_uniformity,
 )
 from fits.scan.proposals import propose
+from likelihoods import FunctionObservable, GaussianMeasurement
 from surrogates.space import ParameterSpace
 
-C = Constraint("O", 2.0, 0.1)
+
+def _circle(sim):
+    """The measurement O = 2 +- 0.1 of the output O of ``sim``: the shell |x|^2 in [1.8, 2.2]."""
+    return GaussianMeasurement("O", sim.observable("O"), 2.0, 0.1)
+
+
+C = Steering(_circle(hypersphere(2)))
 #: A quick exact GP for the tests: few Adam steps, no warm start (so runs are reproducible
 #: from any iteration).
 FAST_GP = {"expert_size": 4096, "aggregation": "poe", "recalibration": "none",
@@ -25,6 +32,15 @@ FAST_GP = {"expert_size": 4096, "aggregation": "poe", "recalibration": "none",
 
 
 # ----------------------------------------------------------------- acquisitions
+def test_a_gaussian_term_steers_within_n_sigma_of_its_value():
+    assert (C.column, C.best, C.n_sigma) == ("O", 2.0, 2.0)
+    assert C.low == pytest.approx(1.8, abs=1e-12) and C.high == pytest.approx(2.2, abs=1e-12)
+    np.testing.assert_allclose(C.exact(np.array([2.0, 2.3, np.nan])),
+                               [stats.norm(2.0, 0.1).logpdf(v) for v in (2.0, 2.3)] + [-np.inf])
+    np.testing.assert_array_equal(C.in_region(np.array([1.79, 1.81, 2.19, 2.21, np.nan])),
+                                  [False, True, True, False, False])
+
+
 def test_acquisitions_are_bounded_by_one_and_reach_it():
     mu = np.linspace(1.0, 3.0, 2001)
     for kind in ACQUISITIONS:
@@ -40,7 +56,7 @@ def test_acquisitions_match_their_definitions_by_monte_carlo():
     rng = np.random.default_rng(0)
     mu, s = np.array([1.9, 2.25, 2.6]), np.array([0.05, 0.2, 0.3])
     draws = mu + s * rng.normal(size=(400_000, 3))
-    like = np.exp(-0.5 * ((draws - C.value) / C.sigma) ** 2)
+    like = np.exp(-0.5 * ((draws - 2.0) / 0.1) ** 2)
     inside = (draws >= C.low) & (draws <= C.high)
     se = 5 / np.sqrt(400_000)  # five binomial / bounded-variable standard errors at most
     ev = acquisition("expected_likelihood", {"O": mu}, {"O": s}, [C])
@@ -145,7 +161,8 @@ def test_shell_fraction_and_uniformity():
 # ----------------------------------------------------------------- the loop
 def _scan(**kw):
     kw = {"model_options": FAST_GP, "n_initial": 40, "batch_size": 40, "progress": False, **kw}
-    return ActiveScan(hypersphere(2), [C], **kw)
+    sim = hypersphere(2)
+    return ActiveScan(sim, [_circle(sim)], **kw)
 
 
 def test_scan_beats_uniform_sampling_on_the_circle():
@@ -188,7 +205,7 @@ def test_scan_learns_where_the_simulator_fails():
         return {"O": np.where(X[:, 0] < 0, np.nan, (X**2).sum(axis=1))}
 
     sim = FunctionSimulator(space, fn, ["O"])
-    result = ActiveScan(sim, [C], model_options=FAST_GP, n_initial=60, batch_size=60,
+    result = ActiveScan(sim, [_circle(sim)], model_options=FAST_GP, n_initial=60, batch_size=60,
                         random_fraction=0.0, progress=False).run(180)
     assert result.tested["O"].isna().sum() >= 20  # failures are kept, not dropped
     last = result.tested[result.tested["iteration"] == 2]
@@ -196,22 +213,32 @@ def test_scan_learns_where_the_simulator_fails():
 
 
 def test_scan_checks_its_inputs():
+    sim = hypersphere(2)
+    term = _circle(sim)
+    with pytest.raises(ValueError, match="'m_h' is not an output of the simulator"):
+        sim.observable("m_h")
     with pytest.raises(ValueError, match="not outputs of the simulator"):
-        ActiveScan(hypersphere(2), [Constraint("m_h", 125.0, 2.0)])
+        ActiveScan(sim, [_circle(eggbox())])
+    with pytest.raises(ValueError, match="a scan steers by terms on the simulator's outputs"):
+        ActiveScan(sim, [GaussianMeasurement("O", FunctionObservable(np.sum, space=sim.space),
+                                             2.0, 0.1)])
+    with pytest.raises(ValueError, match="n_sigma names no term of the scan: P"):
+        ActiveScan(sim, [term], n_sigma={"P": 1.0})
+    with pytest.raises(ValueError, match="'n_sigma' parameter of ActiveScan"):
+        ActiveScan(sim, [term], n_sigma=0.0)
     with pytest.raises(ValueError, match="'acquisition' .* must be one of"):
-        ActiveScan(hypersphere(2), [C], acquisition="ei")
+        ActiveScan(sim, [term], acquisition="ei")
     with pytest.raises(ValueError, match=r"'random_fraction' .* \[0, 1\]\. Got 1.5"):
-        ActiveScan(hypersphere(2), [C], random_fraction=1.5)
+        ActiveScan(sim, [term], random_fraction=1.5)
     with pytest.raises(ValueError, match=r"'budget' .* an int in the range \[100, inf\)\. Got 50"):
-        ActiveScan(hypersphere(2), [C]).run(50)
-    with pytest.raises(ValueError, match=r"'sigma' parameter of Constraint .* range \(0,"):
-        Constraint("O", 2.0, 0.0)
+        ActiveScan(sim, [term]).run(50)
 
 
 # ----------------------------------------------------------------- baselines
 @pytest.mark.parametrize("method", ["uniform", "emcee", "ultranest"])
 def test_baselines_stop_at_the_budget(method):
-    tested = run_baseline(method, hypersphere(2), [C], budget=150, seed=0)
+    sim = hypersphere(2)
+    tested = run_baseline(method, sim, [_circle(sim)], budget=150, seed=0)
     assert len(tested) == 150 and (tested["origin"] == method).all()
     r2 = (tested[["x1", "x2"]] ** 2).sum(axis=1)
     np.testing.assert_array_equal(tested["in_target"], (r2 >= 1.8) & (r2 <= 2.2))
@@ -219,7 +246,7 @@ def test_baselines_stop_at_the_budget(method):
 
 # ----------------------------------------------------------------- pMSSM stand-in simulator
 def test_surrogate_simulator_embeds_the_subspace_and_masks_invalid_points(small_splits):
-    from fits.scan import SurrogateSimulator
+    from fits.scan import PMSSMSurrogateSimulator
     from surrogates.data.loaders import features, labels
     from surrogates.mlp import MLPEnsemble
     from surrogates.space import PARAMETER_NAMES
@@ -231,7 +258,7 @@ def test_surrogate_simulator_embeds_the_subspace_and_masks_invalid_points(small_
             features(train), labels(train, target), progress=False)
     bench = small_splits["higgs_mass"].train.iloc[0]
     fixed = {p: float(bench[p]) for p in PARAMETER_NAMES}
-    sim = SurrogateSimulator({"h0": models["higgs_mass"]}, ["At", "tanb"], fixed)
+    sim = PMSSMSurrogateSimulator({"h0": models["higgs_mass"]}, ["At", "tanb"], fixed)
     assert sim.space.names == ("At", "tanb")
     X = sim.space.sample_uniform(64, 0)
     full = sim.full_points(X)
@@ -239,7 +266,7 @@ def test_surrogate_simulator_embeds_the_subspace_and_masks_invalid_points(small_
     np.testing.assert_array_equal(full[:, 0], fixed["M1"])
     p_valid = models["validity"].predict(full).mean
     cut = float(np.median(p_valid))  # a threshold that both passes and fails points
-    sim = SurrogateSimulator({"h0": models["higgs_mass"]}, ["At", "tanb"], fixed,
+    sim = PMSSMSurrogateSimulator({"h0": models["higgs_mass"]}, ["At", "tanb"], fixed,
                              validity=models["validity"], min_valid_probability=cut)
     out = sim(X)
     ok = p_valid >= cut
@@ -247,7 +274,7 @@ def test_surrogate_simulator_embeds_the_subspace_and_masks_invalid_points(small_
     assert 0 < ok.sum() < len(ok)
     np.testing.assert_allclose(out["h0"][ok], models["higgs_mass"].predict(full).mean[ok])
     with pytest.raises(ValueError, match="fixed needs a value"):
-        SurrogateSimulator({"h0": models["higgs_mass"]}, ["At"], {"M1": 0.0})
+        PMSSMSurrogateSimulator({"h0": models["higgs_mass"]}, ["At"], {"M1": 0.0})
 
 
 # ----------------------------------------------------------------- configuration and CLI
@@ -288,3 +315,21 @@ def test_shipped_scan_example_parses(tmp_path):
     config = load_scan_config(path, output=tmp_path)
     assert config.budget == 1000 and config.scan.simulator.name == "eggbox"
     assert config.scan.acquisition == "target_probability" and config.output == tmp_path
+
+
+def test_a_scan_config_takes_likelihood_terms_beside_constraints(tmp_path):
+    import yaml
+
+    from fits.scan.config import load_scan_config
+
+    cfg = {"simulator": {"name": "hypersphere", "n_dim": 2}, "budget": 120,
+           "constraints": [{"observable": "O", "value": 2.0, "sigma": 0.1, "n_sigma": 1.0}],
+           "terms": [{"type": "signal_region", "name": "sr", "observable": "O",
+                      "n_observed": 30, "background": 10.0, "background_error": 1.0,
+                      "luminosity": 10.0, "efficiency": 1.0, "n_sigma": 3.0}]}
+    path = tmp_path / "scan.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    gauss, sr = load_scan_config(path).scan.steering
+    assert (gauss.term.name, gauss.n_sigma, sr.term.name, sr.n_sigma) == ("O", 1.0, "sr", 3.0)
+    assert gauss.low == pytest.approx(1.9) and gauss.high == pytest.approx(2.1)
+    assert sr.best == pytest.approx(2.0) and sr.low < 2.0 < sr.high

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from fits.scan import Constraint, SoftsusySimulator
+from fits.scan import SoftsusySimulator
 from fits.scan.config import load_scan_config, run_scan_config
 from fits.scan.softsusy import ENV_EXECUTABLE, OBSERVABLES, find_softpoint
 from surrogates.space import PARAMETER_NAMES
@@ -184,7 +184,9 @@ def test_a_scan_config_runs_softsusy_in_the_loop(tmp_path, reference):
     sim = config.scan.simulator
     assert isinstance(sim, SoftsusySimulator) and sim.n_workers == 2
     assert sim.executable == script.resolve()
-    assert config.scan.constraints == [Constraint("h0", 125.09, 2.0144)]
+    (steering,) = config.scan.steering  # the constraint is a Gaussian term on the output h0
+    assert (steering.column, steering.term.value, steering.term.exp_error) == ("h0", 125.09,
+                                                                              2.0144)
     tested = run_scan_config(config, progress=False).tested
     assert len(tested) == 16
     stored = pd.read_csv(config.output / "tested.csv")

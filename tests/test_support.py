@@ -13,11 +13,11 @@ from surrogates import Surrogate
 from surrogates.data import labels
 from surrogates.mlp import MLPEnsemble
 from surrogates.space import PMSSM19
-from surrogates.targets import TARGETS, Target
+from surrogates.targets import TARGETS, Quantity, Selection, Target
 
 SPACE = PMSSM19
-TARGET = Target(name="O", column="O", kind="regression", unit="fb", transform="standardize",
-                paper_name="test", requires_valid=False)
+TARGET = Target(Quantity("O", "regression", "fb", "standardize"),
+                Selection("O", "test", requires_valid=False))
 SR = {"n_observed": 9, "background": 4.0, "background_error": 1.0, "luminosity": 10.0,
       "efficiency": 0.5, "signal_rel_error": 0.1}
 
@@ -94,7 +94,7 @@ def test_the_classifier_has_no_support_model():
 
 def _observable(mean, std, p):
     return FunctionObservable(lambda X: (np.full(len(X), mean), np.full(len(X), std),
-                                         np.full(len(X), p)))
+                                         np.full(len(X), p)), space=PMSSM19)
 
 
 def test_gaussian_measurement_multiplies_by_the_probability_of_existing():

@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from surrogates.space import PARAMETER_NAMES
+from surrogates.space import PARAMETER_NAMES, PMSSM19
 from surrogates.targets import get_target
 from surrogates.validation import Domain, check_features, check_target
 
@@ -14,33 +14,33 @@ def _frame(n=4):
 def test_dataframe_columns_in_any_order_and_extra_columns():
     df = _frame()
     shuffled = df[list(reversed(PARAMETER_NAMES))].assign(id="x", h0=1.0)
-    np.testing.assert_array_equal(check_features(shuffled), df.to_numpy())
+    np.testing.assert_array_equal(check_features(shuffled, space=PMSSM19), df.to_numpy())
 
 
 def test_missing_columns_are_named():
     with pytest.raises(ValueError, match="missing the pMSSM-19 column.*mtauR3"):
-        check_features(_frame().drop(columns="mtauR3"))
+        check_features(_frame().drop(columns="mtauR3"), space=PMSSM19)
 
 
 def test_wrong_shape():
     with pytest.raises(ValueError, match=r"shape \(4, 18\); expected \(n_points, 19\)"):
-        check_features(np.zeros((4, 18)))
+        check_features(np.zeros((4, 18)), space=PMSSM19)
     with pytest.raises(ValueError, match="no rows"):
-        check_features(np.zeros((0, 19)))
+        check_features(np.zeros((0, 19)), space=PMSSM19)
 
 
 def test_nan_names_the_column():
     df = _frame()
     df.loc[2, "mqL3"] = np.nan
     with pytest.raises(ValueError, match=r"column 'mqL3' \(index 14\): 1 row\(s\) are NaN or inf"):
-        check_features(df)
+        check_features(df, space=PMSSM19)
 
 
 def test_non_numeric_column():
     df = _frame().astype({"tanb": object})
     df.loc[0, "tanb"] = "ten"
     with pytest.raises(ValueError, match="tanb"):
-        check_features(df)
+        check_features(df, space=PMSSM19)
 
 
 def test_targets_are_checked():
@@ -60,5 +60,6 @@ def test_domain_flags_and_describes_points_outside():
     Y = X.copy()
     Y[3, 14] = -12.5
     assert dom.outside(Y).tolist() == [i == 3 for i in range(10)]
-    assert "column 'mqL3' (index 14): 1 row(s) outside the training box" in dom.describe_outside(Y)
-    assert "min -12.5" in dom.describe_outside(Y)
+    described = dom.describe_outside(Y, PMSSM19)
+    assert "column 'mqL3' (index 14): 1 row(s) outside the training box" in described
+    assert "min -12.5" in dom.describe_outside(Y, PMSSM19)

@@ -4,11 +4,25 @@ An analytic benchmark (see ``examples/scan_eggbox.yaml``)::
 
     output: runs/scan_eggbox             # relative paths: relative to this file
     simulator: {name: eggbox}            # or {name: hypersphere, n_dim: 7, half_width: 3.0}
-    constraints:
-      - {observable: O, value: 100.0, sigma: 10.0}
+    constraints:                         # Gaussian measurements of simulator outputs
+      - {observable: O, value: 100.0, sigma: 10.0}          # n_sigma: 2 by default
     budget: 1000
     scan: {acquisition: target_probability, model: rbcm, n_initial: 100, batch_size: 100,
            random_fraction: 0.1, proposal: rejection, seed: 0}
+
+Any likelihood term of :data:`fits.config.TERMS` can steer the scan too (``terms:``, beside
+or instead of ``constraints:``), on a simulator output named by its ``observable`` (or, for
+``viability``, ``classifier``), e.g.::
+
+    terms:
+      - {type: signal_region, name: sr, observable: xsec_n2c1_fb, n_observed: 25,
+         background: 10, background_error: 2, luminosity: 139, efficiency: 0.02, n_sigma: 1}
+      - {type: gaussian, name: mh, observable: h0, value: 125.09, exp_error: 0.24,
+         theory_error: 2.0}
+
+A constraint ``{observable, value, sigma, n_sigma}`` is the term
+``{type: gaussian, name: <observable>, observable: <observable>, value, exp_error: sigma,
+n_sigma}``.
 
 A pMSSM sub-space with saved surrogates standing in for SOFTSUSY
 (``examples/scan_pmssm_higgs.yaml``)::
@@ -44,14 +58,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from fits.config import load_surrogate, read_yaml_config, resolve_path
-from fits.scan.constraints import Constraint
+from fits.config import TERMS, load_surrogate, read_yaml_config, required_arguments, resolve_path
 from fits.scan.loop import DEFAULT_MODEL_OPTIONS, ActiveScan, ScanResult
 from fits.scan.proposals import PROPOSAL_OPTIONS
-from fits.scan.simulators import Simulator, SurrogateSimulator, eggbox, hypersphere
+from fits.scan.simulators import PMSSMSurrogateSimulator, Simulator, eggbox, hypersphere
 from fits.scan.softsusy import OPTIONS as SOFTSUSY_OPTIONS
 from fits.scan.softsusy import SoftsusySimulator
 from fits.scan.store import ScanStore
+from likelihoods import GaussianMeasurement
 from surrogates.io import atomic_write
 from surrogates.params import Interval, ListOf, MappingOf, OneOf, Options, Section, validate
 from surrogates.registry import get_model_class
@@ -60,6 +74,9 @@ from surrogates.space import PARAMETER_NAMES
 __all__ = ["ScanConfig", "load_scan_config", "run_scan_config"]
 
 _POSITIVE = Interval("real", 0, closed="neither")
+#: A measured constraint of the Machine Learning Scan: a Gaussian term on an output.
+CONSTRAINT = {"observable": str, "value": Interval("real"), "sigma": _POSITIVE,
+              "n_sigma": _POSITIVE}
 #: Options of each simulator a configuration may name.
 SIMULATORS: dict[str, dict[str, Any]] = {
     "eggbox": {},
@@ -83,8 +100,13 @@ SCHEMA: dict[str, Any] = {
     "output": str,
     "simulator": OneOf("name", SIMULATORS,
                        {"pmssm_surrogate": ("surrogates", "free", "benchmark")}),
-    "constraints": ListOf(Section(Constraint.parameter_constraints,
-                                  required=("observable", "value", "sigma")), min_length=1),
+    "constraints": ListOf(Section(CONSTRAINT, required=("observable", "value", "sigma"))),
+    "terms": ListOf(OneOf(
+        "type",
+        {kind: {**cls.parameter_constraints, slot: str, "n_sigma": _POSITIVE}
+         for kind, (cls, slot) in TERMS.items()},
+        {kind: required_arguments(cls) for kind, (cls, _) in TERMS.items()},
+    )),
     "budget": Interval("int", 1),
     "scan": Section({k: v for k, v in ActiveScan.parameter_constraints.items()
                      if k != "progress"}),
@@ -112,7 +134,7 @@ def _simulator(spec: dict[str, Any], base: Path, where: str) -> Simulator:
             surrogates = {obs: load_surrogate(base, folder)
                           for obs, folder in spec.pop("surrogates").items()}
             validity = spec.pop("validity", None)
-            return SurrogateSimulator(
+            return PMSSMSurrogateSimulator(
                 surrogates,
                 free=spec.pop("free"),
                 fixed=spec.pop("benchmark"),
@@ -135,6 +157,13 @@ def _simulator(spec: dict[str, Any], base: Path, where: str) -> Simulator:
     )
 
 
+def _output(simulator: Simulator, name: str, path: Path) -> Any:
+    try:
+        return simulator.observable(name)
+    except ValueError as err:
+        raise ValueError(f"{path}: {err}") from None
+
+
 def load_scan_config(path: str | Path, *, output: str | Path | None = None) -> ScanConfig:
     """Read and check a YAML scan configuration.
 
@@ -145,7 +174,9 @@ def load_scan_config(path: str | Path, *, output: str | Path | None = None) -> S
         wrong type or range, an unknown simulator, bad constraints, scan, model or proposal
         options, a surrogate of the wrong kind for its role.
     """
-    path, cfg = read_yaml_config(path, "scan", SCHEMA, ("simulator", "constraints", "budget"))
+    path, cfg = read_yaml_config(path, "scan", SCHEMA, ("simulator", "budget"))
+    if not cfg.get("constraints") and not cfg.get("terms"):
+        raise ValueError(f"{path}: a scan needs at least one of constraints or terms")
     options = cfg.get("scan") or {}
     model = options.get("model", "rbcm")
     get_model_class(model).check_options(
@@ -155,8 +186,20 @@ def load_scan_config(path: str | Path, *, output: str | Path | None = None) -> S
              PROPOSAL_OPTIONS[options.get("proposal", "rejection")], str(path),
              path="scan.proposal_options")
     simulator = _simulator(cfg["simulator"], path.parent, str(path))
-    constraints = [Constraint.from_dict(c) for c in cfg["constraints"]]
-    scan = ActiveScan(simulator, constraints, **options)
+    terms, n_sigma = [], dict(options.pop("n_sigma", None) or {})
+    for c in cfg.get("constraints") or []:
+        terms.append(GaussianMeasurement(c["observable"], _output(simulator, c["observable"],
+                                                                  path), c["value"], c["sigma"]))
+        n_sigma[c["observable"]] = c.get("n_sigma", 2.0)
+    for spec in cfg.get("terms") or []:
+        spec = dict(spec)
+        cls, slot = TERMS[spec["type"]]
+        spec[slot] = _output(simulator, spec[slot], path)
+        spec.setdefault("name", spec.pop("type"))
+        if "n_sigma" in spec:
+            n_sigma[spec["name"]] = spec.pop("n_sigma")
+        terms.append(cls(**spec))
+    scan = ActiveScan(simulator, terms, n_sigma=n_sigma, **options)
     out = output if output is not None else cfg.get("output", "scan_output")
     return ScanConfig(scan, int(cfg["budget"]), resolve_path(path.parent, out))
 

@@ -2,11 +2,14 @@
 
 Algorithm (Ren, Wu, Yang and Zhao, arXiv:1708.06615, Sec. 2), one iteration:
 
-1. train one surrogate per constrained observable on every point tested so far (finite
-   values only), plus a classifier of "the simulator returned a value" once any point failed;
+1. train one surrogate per simulator output that a likelihood term reads, on every point
+   tested so far (finite values only; a classifier for the probability a
+   :class:`~likelihoods.Viability` term reads), plus a classifier of "the simulator returned
+   a value" once any point failed;
 2. propose ``batch_size`` points: a share ``random_fraction`` uniformly in the box, the rest
-   drawn with density proportional to an acquisition ``a(x)`` built from the surrogates
-   (:mod:`fits.scan.acquisition`) by a proposal method (:mod:`fits.scan.proposals`);
+   drawn with density proportional to an acquisition ``a(x)`` built from the terms and the
+   surrogates (:mod:`fits.scan.acquisition`) by a proposal method
+   (:mod:`fits.scan.proposals`);
 3. run the simulator on them and append them.
 
 The scan starts from ``n_initial`` uniform points and stops when ``budget`` points have been
@@ -33,15 +36,16 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from fits.scan.acquisition import ACQUISITIONS, acquisition
-from fits.scan.constraints import Constraint, evaluate
 from fits.scan.proposals import PROPOSAL_OPTIONS, PROPOSALS, propose
 from fits.scan.simulators import Simulator
+from fits.scan.steering import evaluate, steer
 from fits.scan.store import ScanStore, read_log
+from likelihoods import Term
 from surrogates.base import Surrogate
 from surrogates.io import atomic_write, write_text
-from surrogates.params import Configurable, Interval, ListOf, Options, validate
+from surrogates.params import Configurable, Interval, ListOf, MappingOf, Options, validate
 from surrogates.registry import MODELS, get_model_class
-from surrogates.targets import Target
+from surrogates.targets import Quantity, Selection, Target
 
 __all__ = ["ActiveScan", "ScanResult", "observable_target"]
 
@@ -58,18 +62,22 @@ DEFAULT_MODEL_OPTIONS: dict[str, dict[str, Any]] = {
 _VALID = "simulator_ok"
 
 
-def observable_target(name: str, log: bool = False) -> Target:
-    """A regression :class:`~surrogates.targets.Target` for a scan observable ``name``.
+def observable_target(name: str, log: bool = False, classifier: bool = False) -> Target:
+    """A :class:`~surrogates.targets.Target` for a scan observable ``name``.
 
-    With ``log``, the surrogate learns ``ln`` of the (positive) observable.
+    A regression target; with ``log``, the surrogate learns ``ln`` of the (positive)
+    observable; with ``classifier``, a classification target of a 0/1 output.
     """
-    return Target(name=name, column=name, kind="regression", unit="",
-                  transform="log_standardize" if log else "standardize",
-                  paper_name="scan observable", requires_valid=False, latex=name)
+    if classifier:
+        return Target(Quantity(name, "classification", "", "none", latex=name),
+                      Selection(name, "scan classifier", requires_valid=False))
+    return Target(Quantity(name, "regression", "", "log_standardize" if log else "standardize",
+                           latex=name),
+                  Selection(name, "scan observable", requires_valid=False))
 
 
-_OK_TARGET = Target(name=_VALID, column=_VALID, kind="classification", unit="",
-                    transform="none", paper_name="scan validity", requires_valid=False)
+_OK_TARGET = Target(Quantity(_VALID, "classification", "", "none"),
+                    Selection(_VALID, "scan validity", requires_valid=False))
 
 
 @dataclass
@@ -129,9 +137,14 @@ class ActiveScan(Configurable):
     Parameters
     ----------
     simulator : Simulator
-    constraints : list of Constraint
-        Measurements defining the likelihood and the target region; their observables must be
-        outputs of ``simulator``.
+    terms : list of Term
+        Likelihood terms on outputs of ``simulator`` (``GaussianMeasurement("O",
+        simulator.observable("O"), value, error)``, a ``SignalRegion`` of a cross-section
+        output, a ``Viability`` of a 0/1 output): they define the likelihood, the target
+        region and the acquisitions (:mod:`fits.scan.steering`).
+    n_sigma : float or mapping of term name to float
+        Half-width of each term's target region in standard deviations (2 for a term not
+        named).
     model : {"rbcm", "mlp", "bnn"}
         Surrogate family (:mod:`surrogates.registry`).
     model_options : dict, optional
@@ -159,6 +172,8 @@ class ActiveScan(Configurable):
     """
 
     parameter_constraints: ClassVar[dict[str, Any]] = {
+        "n_sigma": [Interval("real", 0, closed="neither"),
+                    MappingOf(Interval("real", 0, closed="neither"))],
         "model": Options(tuple(MODELS)),
         "model_options": [dict, None],
         "acquisition": Options(tuple(ACQUISITIONS)),
@@ -176,8 +191,9 @@ class ActiveScan(Configurable):
     def __init__(
         self,
         simulator: Simulator,
-        constraints: list[Constraint],
+        terms: list[Term],
         *,
+        n_sigma: float | dict[str, float] = 2.0,
         model: str = "rbcm",
         model_options: dict[str, Any] | None = None,
         acquisition: str = "target_probability",
@@ -191,26 +207,20 @@ class ActiveScan(Configurable):
         seed: int = 0,
         progress: bool = True,
     ) -> None:
-        if not constraints:
-            raise ValueError("a scan needs at least one constraint")
-        unknown = [c.observable for c in constraints if c.observable not in simulator.observables]
-        if unknown:
-            raise ValueError(
-                f"constraint observable(s) {', '.join(unknown)} are not outputs of the "
-                f"simulator ({', '.join(simulator.observables)})"
-            )
         self._check_arguments(locals())
+        self.steering = steer(simulator, terms, n_sigma)
         validate(proposal_options or {}, PROPOSAL_OPTIONS[proposal], type(self).__name__,
                  path="proposal_options")
         self.simulator = simulator
-        self.constraints = list(constraints)
+        self.terms = list(terms)
+        self.n_sigma = {s.term.name: s.n_sigma for s in self.steering}
         self.model = model
         self.model_options = get_model_class(model).check_options(
             DEFAULT_MODEL_OPTIONS.get(model, {}) if model_options is None else model_options,
             type(self).__name__, path="model_options",
         )
         get_model_class(model)(  # checks the options' values before the first simulator call
-            observable_target(constraints[0].observable), space=simulator.space, seed=seed,
+            observable_target(self.steering[0].column), space=simulator.space, seed=seed,
             **self.model_options,
         )
         self.acquisition = acquisition
@@ -234,7 +244,7 @@ class ActiveScan(Configurable):
         return {
             "simulator": getattr(self.simulator, "name", type(self.simulator).__name__),
             "space": self.simulator.space.to_dict(),
-            "constraints": [c.__dict__ for c in self.constraints],
+            "terms": [s.to_dict() for s in self.steering],
             "model": self.model, "model_options": self.model_options,
             "acquisition": self.acquisition, "kappa": self.kappa,
             "log_observables": list(self.log_observables),
@@ -248,7 +258,7 @@ class ActiveScan(Configurable):
         return np.random.default_rng([self.seed, iteration])
 
     def _evaluate(self, X: np.ndarray, iteration: int, origin: np.ndarray) -> pd.DataFrame:
-        frame = evaluate(self.simulator, self.constraints, X)
+        frame = evaluate(self.simulator, self.steering, X)
         frame.insert(len(frame.columns) - 2, "iteration", iteration)
         frame.insert(len(frame.columns) - 2, "origin", origin)
         return frame
@@ -256,13 +266,16 @@ class ActiveScan(Configurable):
     def _train(self, tested: pd.DataFrame, iteration: int) -> dict[str, float]:
         space = self.simulator.space
         X = tested.loc[:, list(space.names)].to_numpy()
-        observables = sorted({c.observable for c in self.constraints})
+        observables = sorted({s.column for s in self.steering if not s.classifier})
+        classified = sorted({s.column for s in self.steering if s.classifier} - set(observables))
         ok = np.isfinite(tested[observables].to_numpy()).all(axis=1)
         klass = get_model_class(self.model)
         models: dict[str, Surrogate] = {}
         for name, target, rows, y in [
             *((o, observable_target(o, o in self.log_observables), ok, tested[o].to_numpy())
               for o in observables),
+            *((o, observable_target(o, classifier=True), slice(None),
+               np.nan_to_num(tested[o].to_numpy(float))) for o in classified),
             *([(_VALID, _OK_TARGET, slice(None), ok.astype(float))] if not ok.all() else []),
         ]:
             model = self.surrogates_.get(name)
@@ -275,10 +288,10 @@ class ActiveScan(Configurable):
     def score(self, X: np.ndarray) -> np.ndarray:
         """Acquisition values in [0, 1] at ``X`` (n_points, n_dim) from the current surrogates."""
         means, stds = {}, {}
-        for c in self.constraints:
-            pred = self.surrogates_[c.observable].predict(X)
-            means[c.observable], stds[c.observable] = pred.mean, pred.std
-        value = acquisition(self.acquisition, means, stds, self.constraints, self.kappa)
+        for column in {s.column for s in self.steering}:
+            pred = self.surrogates_[column].predict(X)
+            means[column], stds[column] = pred.mean, pred.std
+        value = acquisition(self.acquisition, means, stds, self.steering, self.kappa)
         if _VALID in self.surrogates_:
             value = value * self.surrogates_[_VALID].predict(X).mean
         return value

@@ -14,9 +14,10 @@
     the candidates grow), and far cheaper where the region is small.
 ``mcmc``
     emcee's affine-invariant ensemble on ``log a(x)`` inside the box (walkers start at the
-    best of a uniform draw).
+    best of a uniform draw), run by :func:`fits.emcee_fit.run_emcee` in memory.
 ``ultranest``
-    UltraNest's nested sampling of ``log a(x)``; equally weighted posterior points.
+    UltraNest's nested sampling of ``log a(x)`` by :func:`fits.ultranest_fit.run_ultranest`;
+    its weighted posterior points resampled.
 """
 
 from __future__ import annotations
@@ -28,7 +29,9 @@ from typing import Any
 import numpy as np
 from scipy.special import logsumexp
 
-from fits.scan.samplers import emcee_in_box, ultranest_in_box
+from fits.emcee_fit import run_emcee
+from fits.priors import Prior
+from fits.ultranest_fit import run_ultranest
 from surrogates.params import Interval
 from surrogates.space import ParameterSpace
 
@@ -178,22 +181,28 @@ def mcmc(
     n_start_candidates: int = 20000,
     **_: Any,
 ) -> Proposal:
-    """emcee on ``log a(x)``; ``n`` points drawn from the second half of the chains."""
+    """emcee on ``log a(x)``; ``n`` points drawn from the second half of the chains.
+
+    At least ``2 n_dim + 2`` walkers are used.
+    """
 
     def log_a(X: np.ndarray) -> np.ndarray:
         with np.errstate(divide="ignore"):
             return np.log(score(X))
 
-    sampler = emcee_in_box(space, log_a, n_walkers, rng)
+    n_walkers = max(n_walkers, 2 * space.n_dim + 2)
+    seed = int(rng.integers(2**31))
     X0 = space.sample_uniform(n_start_candidates, rng)
-    start = X0[np.argsort(score(X0))[::-1][: sampler.nwalkers]]
-    sampler.run_mcmc(start, n_steps, progress=False)
-    chain = sampler.get_chain(discard=n_steps // 2, flat=True)
+    start = X0[np.argsort(score(X0))[::-1][:n_walkers]]
+    fit = run_emcee(log_a, Prior(space, list(space.names)), None, n_walkers=n_walkers,
+                    n_steps=n_steps, initial=start, stop_when_converged=False,
+                    burn=n_steps // 2, seed=seed)
+    chain = fit.samples[list(space.names)].to_numpy()
     X = chain[rng.choice(len(chain), size=n, replace=len(chain) < n)]
     info = {
-        "n_candidates": n_start_candidates + sampler.nwalkers * n_steps,
+        "n_candidates": n_start_candidates + n_walkers * n_steps,
         "n_accepted": n,
-        "acceptance": float(np.mean(sampler.acceptance_fraction)),
+        "acceptance": fit.info["acceptance_fraction"],
     }
     return Proposal(X, info)
 
@@ -208,16 +217,18 @@ def ultranest(
     max_ncalls: int = 500_000,
     **_: Any,
 ) -> Proposal:
-    """UltraNest on ``log a(x)`` (floored at 1e-300); ``n`` equally weighted posterior points."""
+    """UltraNest on ``log a(x)`` (floored at 1e-300); ``n`` points drawn from its weighted
+    posterior points, with replacement."""
 
     def log_like(X: np.ndarray) -> np.ndarray:
         return np.log(np.maximum(score(X), 1e-300))
 
-    result = ultranest_in_box(space, log_like, rng, min_num_live_points=min_num_live_points,
-                              max_ncalls=max_ncalls)
-    samples = np.asarray(result["samples"])
-    X = samples[rng.choice(len(samples), size=n, replace=len(samples) < n)]
-    return Proposal(X, {"n_candidates": int(result["ncall"]), "n_accepted": n})
+    fit = run_ultranest(log_like, Prior(space, list(space.names)), None,
+                        min_num_live_points=min_num_live_points, max_ncalls=max_ncalls,
+                        seed=int(rng.integers(2**31)))
+    points = fit.samples[list(space.names)].to_numpy()
+    X = points[rng.choice(len(points), size=n, p=fit.weights)]
+    return Proposal(X, {"n_candidates": fit.n_calls, "n_accepted": n})
 
 
 PROPOSALS: dict[str, Callable[..., Proposal]] = {

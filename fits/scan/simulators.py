@@ -4,8 +4,12 @@ A :class:`Simulator` maps points of its :class:`~surrogates.space.ParameterSpace
 ``(n_points, n_dim)``, to a DataFrame with one column per observable (NaN where the code
 returns nothing, e.g. an unphysical spectrum). Any vectorised Python function becomes one
 with :class:`FunctionSimulator`; a saved pMSSM surrogate becomes one, on a sub-space of the
-19 parameters, with :class:`SurrogateSimulator` (a fast stand-in for SOFTSUSY when the
+19 parameters, with :class:`PMSSMSurrogateSimulator` (a fast stand-in for SOFTSUSY when the
 scan machinery itself is under test).
+
+Each output is an observable of the likelihood terms (:meth:`Simulator.observable`): a
+:class:`~likelihoods.GaussianMeasurement` of ``simulator.observable("O")`` is a likelihood on
+the simulator's space, and what a scan steers by (:mod:`fits.scan.steering`).
 
 The analytic benchmarks of the Machine Learning Scan (Ren, Wu, Yang and Zhao,
 arXiv:1708.06615, Sec. 3) ship as :func:`eggbox` and :func:`hypersphere`.
@@ -14,19 +18,45 @@ arXiv:1708.06615, Sec. 3) ship as :func:`eggbox` and :func:`hypersphere`.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
 from surrogates.base import Surrogate
+from surrogates.prediction import Prediction
 from surrogates.space import PMSSM19, ParameterSpace
 from surrogates.validation import check_features
 
 __all__ = [
-    "Simulator", "FunctionSimulator", "PMSSMSimulator", "SurrogateSimulator", "eggbox",
-    "hypersphere",
+    "Simulator", "FunctionSimulator", "PMSSMSimulator", "PMSSMSurrogateSimulator",
+    "SimulatorObservable", "eggbox", "hypersphere", "simulated_prediction",
 ]
+
+
+def simulated_prediction(values: np.ndarray) -> Prediction:
+    """A simulator's values of an observable as an exact prediction (``std`` 0).
+
+    Where the simulator returned nothing (NaN) the observable does not exist:
+    ``p_defined`` is 0 there (1 elsewhere) and the mean 0, so that a term's
+    ``support="mixture"`` applies (a measured observable that does not exist vetoes the
+    point; a cross section that does not exist gives no signal, :mod:`likelihoods.base`).
+
+    Parameters
+    ----------
+    values : ndarray of shape (n_points,)
+
+    Returns
+    -------
+    Prediction
+    """
+    values = np.asarray(values, float)
+    defined = np.isfinite(values)
+    return Prediction(
+        mean=np.where(defined, values, 0.0), std=np.zeros(len(values)), samples=None,
+        weights=None, outside_domain=np.zeros(len(values), bool),
+        p_defined=None if defined.all() else defined.astype(float),
+    )
 
 
 class Simulator:
@@ -79,6 +109,55 @@ class Simulator:
         return pd.concat([values, out.loc[:, list(self.info_columns)]], axis=1).reset_index(
             drop=True
         )
+
+    def observable(self, name: str) -> SimulatorObservable:
+        """The output ``name`` as an observable of the likelihood terms.
+
+        Raises
+        ------
+        ValueError
+            If ``name`` is not an output of the simulator.
+        """
+        return SimulatorObservable(self, name)
+
+
+class SimulatorObservable:
+    """One output of a simulator as an observable (:mod:`likelihoods.observable`).
+
+    ``predict(X)`` runs the simulator and returns its values exactly
+    (:func:`simulated_prediction`); a scan reads :attr:`column` to learn it with a surrogate
+    instead.
+
+    Parameters
+    ----------
+    simulator : Simulator
+    column : str
+        One of ``simulator.observables``.
+    """
+
+    #: What the observable's description holds (:func:`fits.resume.describe`).
+    parameter_constraints: ClassVar[dict[str, Any]] = {"column": str}
+
+    def __init__(self, simulator: Simulator, column: str) -> None:
+        if column not in simulator.observables:
+            raise ValueError(
+                f"{column!r} is not an output of the simulator; its observables are "
+                f"{', '.join(simulator.observables)}"
+            )
+        self.simulator = simulator
+        self.column = column
+
+    @property
+    def space(self) -> ParameterSpace:
+        """The simulator's parameter space."""
+        return self.simulator.space
+
+    def predict(self, X: np.ndarray) -> Prediction:
+        """The simulator's values at ``X`` (n_points, n_dim), exact."""
+        return simulated_prediction(self.simulator(X)[self.column].to_numpy())
+
+    def __repr__(self) -> str:
+        return f"SimulatorObservable({self.column!r})"
 
 
 class FunctionSimulator(Simulator):
@@ -176,7 +255,7 @@ class PMSSMSimulator(Simulator):
         return full
 
 
-class SurrogateSimulator(PMSSMSimulator):
+class PMSSMSurrogateSimulator(PMSSMSimulator):
     """Saved pMSSM surrogates as a simulator on a sub-space of the 19 parameters.
 
     The free parameters are scanned; the others are fixed at ``fixed`` (typically a benchmark
