@@ -30,7 +30,7 @@ TOY = ParameterSpace([Parameter(f"x{i}", 0.0, 1.0) for i in range(1, 6)], "toy5"
 MASS = {"value": 1.0, "exp_error": 0.1}
 SR = {"n_observed": 1000, "background": 500.0, "background_error": 0.0,
       "luminosity": 1000.0 / 3.0, "efficiency": 1.0}
-FAST_GP = {"expert_size": 4096, "aggregation": "poe", "calibrate_variance": False,
+FAST_GP = {"expert_size": 4096, "aggregation": "poe", "recalibration": "none",
            "include_noise": False, "n_iter": 30, "precision": "float64"}
 
 
