@@ -137,3 +137,13 @@ def test_an_expert_without_variance_dominates_and_stays_finite(experts, method):
     m, v = aggregate(mean, var, PRIOR, method)
     assert torch.isfinite(m).all() and torch.isfinite(v).all() and (v >= 0).all()
     torch.testing.assert_close(m[:5], mean[2, :5], rtol=1e-9, atol=0)
+
+
+def test_the_variance_floor_scales_with_the_prior_variance():
+    """The floor is eps x prior (in the prior's units), not eps / prior: one expert with zero
+    variance under a prior variance of 1e4 aggregates (PoE) to exactly that floor."""
+    prior = 1.0e4
+    m, v = aggregate(torch.tensor([[3.0]], dtype=torch.float64),
+                     torch.zeros(1, 1, dtype=torch.float64), prior, "poe")
+    assert v.item() == pytest.approx(torch.finfo(torch.float64).eps * prior, rel=1e-12)
+    assert m.item() == pytest.approx(3.0, rel=1e-15)
