@@ -9,8 +9,9 @@ if [ ! -x .venv/bin/python ]; then
 fi
 # shellcheck disable=SC1091
 . .venv/bin/activate
+# (an environment made before the CLI moved to workflows/ has a stale bsm-surrogates script)
 if ! python -c "import surrogates, pytest, ruff, distributed, mpi4py, schwimmbad" 2>/dev/null \
-    || [ ! -x .venv/bin/mpiexec ]; then
+    || [ ! -x .venv/bin/mpiexec ] || ! grep -q "from workflows.cli import" .venv/bin/bsm-surrogates; then
   python -m pip install -q --upgrade pip
   # The CPU wheel of torch (an unpinned torch pulls a multi-GB CUDA build).
   python -m pip install -q torch==2.13.0
