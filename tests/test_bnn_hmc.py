@@ -337,3 +337,131 @@ def test_thinning_keeps_every_thin_th_state_and_the_progress_bar_changes_nothing
     for field in ("draws", "accept_prob", "divergent", "step_size"):
         assert torch.equal(getattr(shown, field), getattr(thinned, field))
     assert shown.n_leapfrog == thinned.n_leapfrog and shown.n_burnin == 20
+
+
+# -------------------------------- exact references for the survivors of mutation testing
+# (tools/mutation.py surrogates.bnn.hmc): the same seeded momenta, recomputed in numpy
+
+
+def _numpy_gaussian(precision):
+    def log_prob_and_grad(theta):
+        return -0.5 * (precision * theta**2).sum(axis=1), -precision * theta
+    return log_prob_and_grad
+
+
+def _one_step_log_ratio(theta, p, eps, f, inv_mass):
+    """-(H1 - H0) of one leapfrog step of size eps (n_chains,), numpy."""
+    lp0, g0 = f(theta)
+    p_half = p + 0.5 * eps[:, None] * g0
+    theta1 = theta + eps[:, None] * inv_mass * p_half
+    lp1, g1 = f(theta1)
+    p1 = p_half + 0.5 * eps[:, None] * g1
+    h0 = -lp0 + 0.5 * (p * p * inv_mass).sum(axis=1)
+    h1 = -lp1 + 0.5 * (p1 * p1 * inv_mass).sum(axis=1)
+    return -(h1 - h0)
+
+
+def _mass_problem(seed=0):
+    rng = np.random.default_rng(seed)
+    n, d = 256, 3
+    precision = np.exp(rng.uniform(-3, 3, (n, 1))) * np.exp(rng.uniform(-0.5, 0.5, (n, d)))
+    inv_mass = np.exp(rng.uniform(-1, 1, (n, d)))
+    theta = rng.normal(size=(n, d)) / np.sqrt(precision)
+    return precision, inv_mass, theta
+
+
+def test_initial_step_size_is_algorithm_4_with_the_mass_matrix():
+    """Hoffman & Gelman (2014), Algorithm 4, written again in numpy on Gaussians whose
+    crossing of acceptance 1/2 lies below 1, between 1 and 2 and above 2."""
+    precision, inv_mass, theta = _mass_problem()
+    f = _numpy_gaussian(precision)
+    torch.manual_seed(3)
+    p = torch.randn(theta.shape, dtype=torch.float64).numpy() / np.sqrt(inv_mass)
+    eps = np.ones(len(theta))
+    lr = _one_step_log_ratio(theta, p, eps, f, inv_mass)
+    a = np.where(lr > -math.log(2.0), 1.0, -1.0)
+    active = np.ones(len(theta), bool)
+    for _ in range(60):
+        active &= a * lr > -a * math.log(2.0)
+        if not active.any():
+            break
+        eps = np.where(active, eps * 2.0**a, eps)
+        lr = np.where(active, _one_step_log_ratio(theta, p, eps, f, inv_mass), lr)
+    assert (eps < 1).any() and (eps == 2).any() and (eps > 2).any()
+
+    torch.manual_seed(3)
+    tp, ti = torch.tensor(precision), torch.tensor(inv_mass)
+    tt = torch.tensor(theta)
+    lp, grad = _gaussian(1 / tp.sqrt())(tt)
+    step = find_initial_step_size(tt, lp, grad, _gaussian(1 / tp.sqrt()), inv_mass=ti)
+    np.testing.assert_array_equal(step.numpy(), eps)
+
+
+def test_transition_accept_probability_is_min_1_exp_minus_dh_with_the_mass():
+    precision, inv_mass, theta = _mass_problem(1)
+    f = _numpy_gaussian(precision)
+    eps = np.full(len(theta), 0.7)
+    torch.manual_seed(5)
+    p = torch.randn(theta.shape, dtype=torch.float64).numpy() / np.sqrt(inv_mass)
+    expected = np.exp(np.minimum(_one_step_log_ratio(theta, p, eps, f, inv_mass), 0.0))
+    assert (expected == 1.0).any() and (expected < 0.5).any()  # both cases occur
+
+    torch.manual_seed(5)
+    tt, tp = torch.tensor(theta), torch.tensor(precision)
+    lp, grad = _gaussian(1 / tp.sqrt())(tt)
+    *_, accept_prob, _ = hmc_transition(tt, lp, grad, torch.tensor(eps), 1,
+                                        _gaussian(1 / tp.sqrt()), inv_mass=torch.tensor(inv_mass))
+    np.testing.assert_allclose(accept_prob.numpy(), expected, rtol=1e-12)
+
+
+def test_run_chains_uses_its_mass_matrix_from_the_first_step():
+    """The first iteration of run_chains is find_initial_step_size, one draw of the trajectory
+    length and one hmc_transition, all with the given inverse mass."""
+    precision, inv_mass, theta = _mass_problem(2)
+    target = _gaussian(1 / torch.tensor(precision).sqrt())
+    tt, ti = torch.tensor(theta), torch.tensor(inv_mass)
+    torch.manual_seed(7)
+    result = run_chains(target, tt, n_burnin=2, n_samples=1, n_leapfrog=3, jitter=0.0,
+                        inv_mass=ti)
+    torch.manual_seed(7)
+    lp, grad = target(tt)
+    step = DualAveraging.start(find_initial_step_size(tt, lp, grad, target, inv_mass=ti)).step_size
+    torch.randint(3, 4, ())
+    *_, accept_prob, _ = hmc_transition(tt, lp, grad, step, 3, target, inv_mass=ti)
+    torch.testing.assert_close(result.step_size[0], step, rtol=0, atol=0)
+    torch.testing.assert_close(result.accept_prob[0], accept_prob, rtol=0, atol=0)
+
+
+def test_dual_averaging_keeps_its_constants_across_updates():
+    state = DualAveraging.start(torch.tensor([0.1]))
+    state = DualAveraging(state.mu, state.log_step, state.log_step_avg, state.h_bar,
+                          kappa=0.5, gamma=0.1, t0=3.0)
+    two = state.update(torch.tensor([0.2]), 0.65).update(torch.tensor([0.9]), 0.65)
+    assert (two.kappa, two.gamma, two.t0, two.t) == (0.5, 0.1, 3.0, 2)
+    # by hand: eta_t = 1/(t + t0), w_t = t^-kappa (Hoffman & Gelman 2014, eq. 6)
+    h1 = (0.65 - 0.2) / 4
+    h2 = (1 - 1 / 5) * h1 + (0.65 - 0.9) / 5
+    mu = math.log(0.1) + math.log(10.0)
+    x1, x2 = mu - 1 / 0.1 * h1, mu - math.sqrt(2) / 0.1 * h2
+    avg = 2**-0.5 * x2 + (1 - 2**-0.5) * x1
+    assert two.log_step_avg.item() == pytest.approx(avg, rel=1e-6)
+
+
+def test_run_chains_step_schedule_and_fixed_trajectory_lengths():
+    """Without jitter every trajectory has n_leapfrog steps (one step is allowed); the step
+    size follows dual averaging through burn-in and its average after (eq. 6)."""
+    target = _gaussian(torch.tensor([1.0, 3.0]))
+    torch.manual_seed(11)
+    n_burnin = 6
+    result = run_chains(target, torch.zeros(4, 2), n_burnin=n_burnin, n_samples=3,
+                        n_leapfrog=1, jitter=0.0)
+    assert result.n_leapfrog == [1] * (n_burnin + 3)
+    adapt = DualAveraging.start(result.step_size[0])
+    for it in range(n_burnin):
+        adapt = adapt.update(result.accept_prob[it], 0.65)
+        expected = adapt.step_size if it < n_burnin - 1 else adapt.final_step_size
+        torch.testing.assert_close(result.step_size[it + 1], expected, rtol=1e-12, atol=0)
+    torch.manual_seed(11)
+    five = run_chains(target, torch.zeros(4, 2), n_burnin=2, n_samples=2, n_leapfrog=5,
+                      jitter=0.0)
+    assert five.n_leapfrog == [5] * 4
