@@ -497,6 +497,10 @@ def test_zero_denominators_and_one_class():
     # TP = FP: precision 1/2 (not a zero denominator); TP = FN: recall 1/2
     half = classification_metrics(np.array([1, 0, 1]), np.array([0.9, 0.9, 0.1]))
     assert half["precision"] == 0.5 and half["recall"] == 0.5 and half["f1"] == 0.5
+    # F1 = 2 TP / (2 TP + FP + FN) where TP + FP = FN (1, 0, 1) and FP = TP + FN (1, 2, 1)
+    assert classification_metrics(np.array([1, 1]), np.array([0.9, 0.1]))["f1"] == 2 / 3
+    assert classification_metrics(np.array([1, 1, 0, 0]),
+                                  np.array([0.9, 0.1, 0.9, 0.9]))["f1"] == pytest.approx(0.4)
 
 
 def test_reliability_curve_bins_include_both_ends():
