@@ -193,3 +193,32 @@ def test_a_scan_config_runs_softsusy_in_the_loop(tmp_path, reference):
     assert {*OBSERVABLES, "reason", "in_target"} <= set(stored.columns)
     np.testing.assert_array_equal(stored["valid"] == 1, stored["h0"].notna())
     assert stored["reason"].notna().tolist() == (stored["valid"] == 0).tolist()
+
+
+@needs_softsusy
+def test_a_scan_config_sends_softsusy_to_dask_workers(tmp_path, reference):
+    """simulator.scheduler: local runs the SOFTSUSY calls on a LocalCluster of n_workers
+    processes; the scan tests the same points with the same results as in-process."""
+    benchmark = reference.loc["s2-1", list(PARAMETER_NAMES)].astype(float).to_dict()
+    runs = {}
+    for scheduler in (None, "local"):
+        folder = tmp_path / str(scheduler)
+        folder.mkdir()
+        spec = {"benchmark": benchmark, "n_workers": 2, "executable": str(SOFTPOINT)}
+        if scheduler:
+            spec["scheduler"] = scheduler
+        config = load_scan_config(_config(folder, spec))
+        assert config.scheduler == scheduler
+        sim = config.scan.simulator
+        executors = []
+        evaluate = sim._evaluate
+
+        def spy(X, evaluate=evaluate, sim=sim, executors=executors):
+            executors.append(type(sim.executor).__name__)
+            return evaluate(X)
+
+        sim._evaluate = spy
+        runs[scheduler] = run_scan_config(config, progress=False).tested
+        assert sim.executor is None  # the client is closed with the scan
+        assert set(executors) == ({"NoneType"} if scheduler is None else {"ClientExecutor"})
+    pd.testing.assert_frame_equal(runs[None], runs["local"])

@@ -45,6 +45,9 @@ SOFTSUSY itself in the loop (``examples/scan_softsusy_higgs.yaml``; see
       timeout: 60                    # seconds per point, then invalid ("timeout")
       executable: ...                # optional; else $BSM_SURROGATES_SOFTPOINT or
                                      # ../shared/tools/softsusy/softpoint.x
+      scheduler: local               # optional: the calls go to Dask workers, a LocalCluster
+                                     # of n_workers processes or a scheduler's address
+                                     # (tcp://HOST:8786), for the run of the scan
 
 ``scan`` takes the keyword arguments of :class:`~fits.scan.loop.ActiveScan`. The output folder
 holds ``tested.csv`` (appended as simulator results arrive), ``history.csv``,
@@ -54,6 +57,7 @@ holds ``tested.csv`` (appended as simulator results arrive), ``history.csv``,
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -90,7 +94,7 @@ SIMULATORS: dict[str, dict[str, Any]] = {
     "softsusy": {
         "free": ListOf(Options(PARAMETER_NAMES), min_length=1),
         "benchmark": MappingOf(Interval("real"), keys=PARAMETER_NAMES),
-        "executable": [str, None], **SOFTSUSY_OPTIONS,
+        "executable": [str, None], "scheduler": [str, None], **SOFTSUSY_OPTIONS,
     },
 }
 #: The scan configuration file, declared as data (:mod:`surrogates.params`); the surrogate's
@@ -120,6 +124,8 @@ class ScanConfig:
     scan: ActiveScan
     budget: int
     output: Path
+    #: Dask scheduler of the simulator's calls (``"local"`` or an address), or None.
+    scheduler: str | None = None
 
 
 def _simulator(spec: dict[str, Any], base: Path, where: str) -> Simulator:
@@ -185,7 +191,9 @@ def load_scan_config(path: str | Path, *, output: str | Path | None = None) -> S
     validate(options.get("proposal_options") or {},
              PROPOSAL_OPTIONS[options.get("proposal", "rejection")], str(path),
              path="scan.proposal_options")
-    simulator = _simulator(cfg["simulator"], path.parent, str(path))
+    spec = dict(cfg["simulator"])
+    scheduler = spec.pop("scheduler", None)
+    simulator = _simulator(spec, path.parent, str(path))
     terms, n_sigma = [], dict(options.pop("n_sigma", None) or {})
     for c in cfg.get("constraints") or []:
         terms.append(GaussianMeasurement(c["observable"], _output(simulator, c["observable"],
@@ -201,7 +209,17 @@ def load_scan_config(path: str | Path, *, output: str | Path | None = None) -> S
         terms.append(cls(**spec))
     scan = ActiveScan(simulator, terms, n_sigma=n_sigma, **options)
     out = output if output is not None else cfg.get("output", "scan_output")
-    return ScanConfig(scan, int(cfg["budget"]), resolve_path(path.parent, out))
+    return ScanConfig(scan, int(cfg["budget"]), resolve_path(path.parent, out), scheduler)
+
+
+def _dispatch_to_dask(simulator: Simulator, scheduler: str, stack: contextlib.ExitStack) -> None:
+    """Send the simulator's calls to Dask workers until ``stack`` closes."""
+    from surrogates.parallel.cluster import LOCAL, dask_client
+
+    n_workers = simulator.n_workers if scheduler == LOCAL else None
+    client = stack.enter_context(dask_client(scheduler, n_workers=n_workers))
+    simulator.executor = client.get_executor()
+    stack.callback(setattr, simulator, "executor", None)
 
 
 def run_scan_config(
@@ -223,7 +241,10 @@ def run_scan_config(
     if not resume:
         store.clear()
     tested = store.start(config.scan.settings, budget=config.budget)
-    result = config.scan.run(config.budget, tested=tested, store=store)
+    with contextlib.ExitStack() as stack:
+        if config.scheduler is not None:
+            _dispatch_to_dask(config.scan.simulator, config.scheduler, stack)
+        result = config.scan.run(config.budget, tested=tested, store=store)
     result = ScanResult(result.tested, store.history(), result.settings)
     fig = plot_tested_points({"scan": result.tested}, config.scan.simulator.space)
     atomic_write(config.output / "tested_points.png", lambda p: fig.savefig(p, dpi=120))
