@@ -6,7 +6,7 @@ from scipy import stats
 
 from surrogates.base import Surrogate
 from surrogates.bnn import BNNEnsemble
-from surrogates.calibration import LocalScale, VarianceScale
+from surrogates.calibration import LocalScale, VarianceScale, _best_factor, rescale_spread
 from surrogates.metrics import coverage as coverage_dict
 from surrogates.metrics import nominal_coverage
 from surrogates.mlp import MLPEnsemble
@@ -125,3 +125,58 @@ def test_variance_scale_is_the_mean_squared_pull_and_any_family_saves_it(tmp_pat
     np.testing.assert_allclose(scaled.predict(Xv).std, s * raw.predict(Xv).std, rtol=1e-5)
     again = Surrogate.load(scaled.save(tmp_path / "m"))
     np.testing.assert_array_equal(again.predict(Xv).std, scaled.predict(Xv).std)
+
+
+# ----------------------------- boundaries and hand checks (survivors of mutation testing)
+
+
+def test_rescale_spread_multiplies_the_spread_and_moves_the_members():
+    scale = VarianceScale(s2=4.0, n_val=10)
+    mean, std = np.array([1.0, -2.0]), np.array([0.5, 2.0])
+    samples = mean + np.array([[1.0, -1.0], [-1.0, 1.0]]) * std
+    new_std, new_samples = rescale_spread(scale, mean, std, samples)
+    np.testing.assert_array_equal(new_std, [1.0, 4.0])
+    np.testing.assert_array_equal(new_samples, mean + 2 * (samples - mean))
+    assert rescale_spread(scale, mean, std)[1] is None
+    assert scale.factor(std).shape == (2,)
+
+
+def test_local_scale_refuses_bad_inputs_with_their_reason():
+    z = np.zeros(300)
+    with pytest.raises(ValueError, match=r"^z, mean and std must be 1-D of one length; got "
+                                         r"\(300,\), \(299,\), \(300,\)$"):
+        LocalScale.fit(z, z[:-1], z + 1)
+    with pytest.raises(ValueError, match=r"1-D of one length; got \(2, 150\)"):
+        LocalScale.fit(z.reshape(2, 150), z.reshape(2, 150), z.reshape(2, 150) + 1)
+    for bad in range(3):  # a non-finite z, mean or std alone is refused
+        arrays = [z.copy(), z.copy(), z + 1]
+        arrays[bad][7] = np.nan
+        with pytest.raises(ValueError, match="^z, mean and std must be finite$"):
+            LocalScale.fit(*arrays)
+    LocalScale.fit(z[:200], z[:200], z[:200] + 1)  # exactly min_per_bin points are enough
+    with pytest.raises(ValueError, match="at least 200 validation points; got 199"):
+        LocalScale.fit(z[:199], z[:199], z[:199] + 1)
+
+
+def test_local_scale_bins_and_weights():
+    """Two bins of 251 and 250 points when 501 points allow two of min_per_bin = 250, one
+    (one factor everywhere) when 499 points allow one; where the factors are not monotone the
+    isotonic fit pools the bins weighted by their counts (numpy's array_split puts the odd
+    point into the first bin); the state round-trips with n_val."""
+    rng = np.random.default_rng(0)
+    std = np.sort(np.exp(rng.uniform(-1, 1, 501)))
+    # errors four times the predicted spread where it is small, as predicted where it is large
+    z = rng.normal(size=501) * std * np.where(np.arange(501) < 250, 4.0, 1.0)
+    two = LocalScale.fit(z, np.zeros(501), std, min_per_bin=250)
+    assert two.log_s.size == 2 and two.n_val == 501
+    lo, hi = np.arange(251), np.arange(251, 501)
+    log_med = np.log([np.median(std[lo]), np.median(std[hi])])
+    v = np.log([_best_factor(np.abs(z[b]) / std[b]) for b in (lo, hi)]) + log_med
+    assert v[0] > v[1]  # not monotone: pooled, weighted 251 : 250
+    pooled = (251 * v[0] + 250 * v[1]) / 501
+    np.testing.assert_allclose(two.log_c, pooled - log_med, rtol=1e-12)
+    one = LocalScale.fit(z[:499], np.zeros(499), std[:499], min_per_bin=250)
+    assert one.log_s.size == 1
+    same = LocalScale.from_dict(two.to_dict())
+    assert same.n_val == 501 and same.log_s.dtype == np.float64
+    np.testing.assert_array_equal(same.factor(std), two.factor(std))
