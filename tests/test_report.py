@@ -194,3 +194,30 @@ def test_classifier_is_not_variance_scaled():
     p = np.full(10, 0.5)
     with pytest.raises(ValueError, match="regression targets only"):
         fit_variance_scale(np.ones(10), _prediction(p, p, target="validity"), tt)
+
+
+def test_recalibrated_members_and_gaussians_carry_their_new_mean_and_std():
+    """The returned mean and std are those of the rescaled, weighted members (a log target's
+    mean moves with the spread), and the log-normal moments of the scaled Gaussian."""
+    from surrogates.calibration import VarianceScale
+
+    rng = np.random.default_rng(4)
+    ln_mu = rng.normal(0, 1, 50)
+    members = np.exp(ln_mu + np.array([[-0.3], [0.1]]))
+    weights = np.array([0.25, 0.75])
+    tt = TargetTransform("log_standardize").fit(np.exp(rng.normal(0, 1, 200)))
+    w_mean = weights @ members
+    pred = Prediction(w_mean, np.sqrt(weights @ (members - w_mean) ** 2), members, weights,
+                      np.zeros(50, bool), "xsec", "fb")
+    scale = VarianceScale(s2=4.0, n_val=1)
+    out = recalibrated(pred, tt, scale)
+    expected_mean = weights @ out.samples
+    np.testing.assert_allclose(out.mean, expected_mean, rtol=1e-12)
+    np.testing.assert_allclose(out.std, np.sqrt(weights @ (out.samples - expected_mean) ** 2),
+                               rtol=1e-12)
+    assert np.all(np.abs(out.mean / pred.mean - 1) > 1e-3)  # the mean moved
+    z_mean, z_std = rng.normal(0, 1, 50), rng.uniform(0.1, 0.5, 50)
+    gauss = recalibrated(_prediction(*tt.inverse_gaussian(z_mean, z_std)), tt, scale)
+    mean, std = tt.inverse_gaussian(z_mean, 2.0 * z_std)
+    np.testing.assert_allclose(gauss.mean, mean, rtol=1e-10)
+    np.testing.assert_allclose(gauss.std, std, rtol=1e-10)
