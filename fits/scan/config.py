@@ -119,12 +119,12 @@ SCHEMA: dict[str, Any] = {
 
 @dataclass
 class ScanConfig:
-    """A parsed scan configuration, ready to run."""
+    """A parsed scan configuration, ready to run (``scheduler``: the Dask scheduler of the
+    simulator's calls, ``"local"`` or an address, or None for in-process calls)."""
 
     scan: ActiveScan
     budget: int
     output: Path
-    #: Dask scheduler of the simulator's calls (``"local"`` or an address), or None.
     scheduler: str | None = None
 
 
