@@ -586,3 +586,41 @@ def test_signal_region_columns_follow_the_nuisance_treatment(X):
     np.testing.assert_allclose(prof["theta_s"], theta_s, rtol=1e-12)
     np.testing.assert_allclose(prof["theta_b"], theta_b, rtol=1e-12)
     assert prof["k_signal"].to_numpy().shape == (5,) and (prof["k_signal"] == 0).all()
+
+
+# -------------------------- the observable contract's p_defined (mutation-testing survivors)
+
+
+def test_function_observable_passes_p_defined_through_predict_observable():
+    from likelihoods.observable import predict_observable
+
+    X = np.zeros((4, len(PMSSM19.names)))
+    p = np.array([0, 1, 0.25, 1])  # integers and the closed ends are fine
+    obs = FunctionObservable(lambda X: (np.ones(4), np.zeros(4), p), space=PMSSM19, name="f")
+    pred = predict_observable(obs, X, "t")
+    assert pred.p_defined.dtype == np.float64
+    np.testing.assert_array_equal(pred.p_defined, p)
+    assert predict_observable(FunctionObservable(lambda X: np.ones(4), space=PMSSM19), X,
+                              "t").p_defined is None
+    for bad in (np.array([0.5, 0.5, 0.5]), np.array([0.5, 1.5, 0.5, 0.5]),
+                np.array([0.5, -0.5, 0.5, 0.5])):
+        obs = FunctionObservable(lambda X, bad=bad: (np.ones(4), np.zeros(4), bad),
+                                 space=PMSSM19, name="f")
+        with pytest.raises(ValueError, match=re.escape(
+                f"term 't': predict() returned p_defined of shape {bad.shape} or outside "
+                "[0, 1]; expected probabilities of shape (4,)")):
+            predict_observable(obs, X, "t")
+
+
+def test_function_observable_return_and_space_errors():
+    X = np.zeros((2, len(PMSSM19.names)))
+    four = FunctionObservable(lambda X: (np.ones(2),) * 4, space=PMSSM19, name="f")
+    with pytest.raises(ValueError, match=re.escape(
+            "observable 'f': fn must return mean, (mean, std) or (mean, std, p_defined); got a "
+            "tuple of 4")):
+        four.predict(X)
+    three = FunctionObservable(lambda X: (np.ones(2), np.zeros(2), np.ones(2)), space=PMSSM19)
+    np.testing.assert_array_equal(three.predict(X).p_defined, [1.0, 1.0])
+    with pytest.raises(ValueError, match=re.escape(
+            "FunctionObservable 'g': space must be a surrogates.space.ParameterSpace; got int")):
+        FunctionObservable(np.sum, space=3, name="g")
