@@ -624,3 +624,18 @@ def test_function_observable_return_and_space_errors():
     with pytest.raises(ValueError, match=re.escape(
             "FunctionObservable 'g': space must be a surrogates.space.ParameterSpace; got int")):
         FunctionObservable(np.sum, space=3, name="g")
+
+
+def test_a_combination_refuses_terms_on_different_spaces():
+    from surrogates.space import ParameterSpace
+
+    a, b, c = (ParameterSpace.box([0.0] * k, [1.0] * k) for k in (2, 2, 3))
+    obs = {s: FunctionObservable(lambda X: X[:, 0], space=s) for s in (a, c)}
+    one = GaussianMeasurement("one", obs[a], 0.5, 0.1)
+    two = GaussianMeasurement("two", FunctionObservable(lambda X: X[:, 1], space=b), 0.5, 0.1)
+    assert Combination([one, two]).space == a  # equal spaces are one space
+    three = GaussianMeasurement("three", obs[c], 0.5, 0.1)
+    with pytest.raises(ValueError, match="^" + re.escape(
+            f"the terms of a Combination must share one parameter space; got 'one' on {a!r}; "
+            f"'three' on {c!r}") + "$"):
+        Combination([one, three])
