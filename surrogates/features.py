@@ -114,7 +114,7 @@ def _physics(X: np.ndarray, names: tuple[str, ...]) -> np.ndarray:
         a1, a2, am, a2 - am, a1 - a2, a1 - am,
         np.minimum(a2, am), ewino[:, 0], ewino[:, 1],
         np.sign(p["M1"] * p["mu"]), np.sign(p["M2"] * p["mu"]),
-        np.abs((1 - tanb**2) / (1 + tanb**2)),
+        np.abs(tl.cos_2beta(tanb)),
         np.log(ms),
         xt,
         np.log(ms**2 / M_TOP**2) + xc**2 * (1 - xc**2 / 12),
@@ -142,10 +142,6 @@ def _physics(X: np.ndarray, names: tuple[str, ...]) -> np.ndarray:
     return np.column_stack([X, *derived])
 
 
-def _signed_root(m2: np.ndarray) -> np.ndarray:
-    return np.sign(m2) * np.sqrt(np.abs(m2))
-
-
 def _loops(X: np.ndarray, names: tuple[str, ...]) -> np.ndarray:
     p = {name: X[:, i] for i, name in enumerate(names)}
     mu, tanb = p["mu"], p["tanb"]
@@ -161,7 +157,7 @@ def _loops(X: np.ndarray, names: tuple[str, ...]) -> np.ndarray:
     abs_mu = np.maximum(np.abs(mu), _LOG_FLOOR)
     soft12 = (p["mqL1"], p["muR1"], p["mdR1"], p["mlL1"], p["meR1"])
     soft3 = (p["mqL3"], p["mtR3"], p["mbR3"], p["mlL3"], p["mtauR3"])
-    light = _signed_root(tl.first_generation_sfermions(tanb, *soft12))
+    light = tl.signed_root(tl.first_generation_sfermions(tanb, *soft12))
     derived = [
         delta_b, np.log(tl.bottom_yukawa(tanb, delta_b)),
         np.log1p(-sbottom / M_Z**2), np.log1p(-stau / M_Z**2),
@@ -169,7 +165,7 @@ def _loops(X: np.ndarray, names: tuple[str, ...]) -> np.ndarray:
         np.arcsinh((p["Ab"] - mu * tanb) / m_b), np.arcsinh((p["Atau"] - mu * tanb) / m_tau),
         *light.T, light.min(axis=1),
         tl.hypercharge_trace(p["mA"], tanb, soft12, soft3) / 1e6,
-        *_signed_root(tl.higgs_soft_masses(p["mA"], mu, tanb)).T,
+        *tl.signed_root(tl.higgs_soft_masses(p["mA"], mu, tanb)).T,
     ]
     return np.column_stack([_physics(X, names), *derived])
 

@@ -72,10 +72,11 @@ from surrogates.data.xsec import higgsino_wino_ratio, n2c1_composition, sigma_wi
 
 __all__ = [
     "M_B", "M_TAU", "M_TOP", "M_W", "M_Z", "SIN2_THETA_W", "V_HIGGS",
-    "bottom_yukawa", "bottom_yukawa_correction", "charginos", "first_generation_sfermions",
+    "bottom_yukawa", "bottom_yukawa_correction", "charginos", "cos_2beta",
+    "first_generation_sfermions",
     "higgs_mass_one_loop", "higgs_soft_masses", "hypercharge_trace", "lightest_sfermion",
     "loop_function_i", "neutralinos", "sbottom_stau_higgs_terms", "sfermion_scale",
-    "xsec_n2c1_tree",
+    "signed_root", "xsec_n2c1_tree",
 ]
 
 ALPHA_EM_INV = 127.916
@@ -89,6 +90,16 @@ _S2C2 = math.pi / ALPHA_EM_INV / (math.sqrt(2.0) * G_F * M_Z**2)
 SIN2_THETA_W = 0.5 * (1.0 - math.sqrt(1.0 - 4.0 * _S2C2))
 M_W = M_Z * math.sqrt(1.0 - SIN2_THETA_W)
 V_HIGGS = (math.sqrt(2.0) * G_F) ** -0.5
+
+
+def cos_2beta(tanb: np.ndarray) -> np.ndarray:
+    """``cos(2 beta) = (1 - tan^2 beta) / (1 + tan^2 beta)``, shape of ``tanb``."""
+    return (1 - tanb**2) / (1 + tanb**2)
+
+
+def signed_root(m2: np.ndarray) -> np.ndarray:
+    """``sign(m^2) sqrt(|m^2|)``: a mass from its square, negative for a tachyon."""
+    return np.sign(m2) * np.sqrt(np.abs(m2))
 
 
 def _angles(tanb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -154,7 +165,7 @@ def higgs_mass_one_loop(
     ``M_S^2 = sqrt((mQ3^2 + m_t^2)(mU3^2 + m_t^2))``; the one-loop value is
     ``sqrt(max(m_h,tree^2 + Delta, 0))``.
     """
-    cos2b = (1 - tanb**2) / (1 + tanb**2)
+    cos2b = cos_2beta(tanb)
     s = mA**2 + M_Z**2
     tree2 = 0.5 * (s - np.sqrt(np.maximum(s**2 - 4 * mA**2 * M_Z**2 * cos2b**2, 0.0)))
     ms2 = np.sqrt((mQ3**2 + M_TOP**2) * (mU3**2 + M_TOP**2))
@@ -171,7 +182,7 @@ def lightest_sfermion(
     """Signed root of the lighter tree-level sfermion mass squared (GeV), shape (n,)."""
     a, b = m_left**2 + m_f**2, m_right**2 + m_f**2
     m2 = 0.5 * (a + b - np.sqrt((a - b) ** 2 + 4 * (m_f * x_f) ** 2))
-    return np.sign(m2) * np.sqrt(np.abs(m2))
+    return signed_root(m2)
 
 
 #: Gauss-Legendre nodes of :func:`loop_function_i` in ln t.
@@ -251,7 +262,7 @@ def first_generation_sfermions(
     mE: np.ndarray,
 ) -> np.ndarray:
     """Squared masses (GeV^2) with D-terms of u_L, u_R, d_L, d_R, e_L, e_R, nu_L: (n, 7)."""
-    cos2b = (1 - tanb**2) / (1 + tanb**2)
+    cos2b = cos_2beta(tanb)
     soft = {"uL": mQ, "uR": mU, "dL": mQ, "dR": mD, "eL": mL, "eR": mE, "nuL": mL}
     return np.column_stack([
         soft[name] ** 2 + (t3 - q * SIN2_THETA_W) * cos2b * M_Z**2
@@ -279,7 +290,7 @@ def hypercharge_trace(
     The first and second generations share ``soft12``; the Higgs part is
     ``(m_A^2 + M_Z^2) cos 2 beta``.
     """
-    cos2b = (1 - tanb**2) / (1 + tanb**2)
+    cos2b = cos_2beta(tanb)
 
     def trace(m: tuple[np.ndarray, ...]) -> np.ndarray:
         q, u, d, lep, e = m
