@@ -191,9 +191,9 @@ def load_scan_config(path: str | Path, *, output: str | Path | None = None) -> S
     validate(options.get("proposal_options") or {},
              PROPOSAL_OPTIONS[options.get("proposal", "rejection")], str(path),
              path="scan.proposal_options")
-    spec = dict(cfg["simulator"])
-    scheduler = spec.pop("scheduler", None)
-    simulator = _simulator(spec, path.parent, str(path))
+    simulator_spec = dict(cfg["simulator"])
+    scheduler = simulator_spec.pop("scheduler", None)
+    simulator = _simulator(simulator_spec, path.parent, str(path))
     terms, n_sigma = [], dict(options.pop("n_sigma", None) or {})
     for c in cfg.get("constraints") or []:
         terms.append(GaussianMeasurement(c["observable"], _output(simulator, c["observable"],
