@@ -18,6 +18,7 @@ from likelihoods import (
     SignalRegion,
     Viability,
 )
+from likelihoods.base import Term, TermOutput
 from likelihoods.counting import (
     log_width,
     marginal_log_likelihood,
@@ -595,7 +596,7 @@ def test_function_observable_passes_p_defined_through_predict_observable():
     from likelihoods.observable import predict_observable
 
     X = np.zeros((4, len(PMSSM19.names)))
-    p = np.array([0, 1, 0.25, 1])  # integers and the closed ends are fine
+    p = np.array([0, 1, 0.25, 1])  # the closed ends are fine
     obs = FunctionObservable(lambda X: (np.ones(4), np.zeros(4), p), space=PMSSM19, name="f")
     pred = predict_observable(obs, X, "t")
     assert pred.p_defined.dtype == np.float64
@@ -639,3 +640,53 @@ def test_a_combination_refuses_terms_on_different_spaces():
             f"the terms of a Combination must share one parameter space; got 'one' on {a!r}; "
             f"'three' on {c!r}") + "$"):
         Combination([one, three])
+
+
+def test_each_term_says_where_its_likelihood_peaks():
+    obs = FunctionObservable(lambda X: X[:, 0], space=PMSSM19)
+    sr = {"background_error": 1.0, "luminosity": 10.0, "efficiency": 0.5}
+    # the excess n - b over L * eff (events per fb): 5 / 5 = 1 fb, and none below b
+    assert SignalRegion("sr", obs, 9, 4.0, **sr).best_observable() == pytest.approx(1.0)
+    assert SignalRegion("sr", obs, 2, 4.0, **sr).best_observable() == 0.0
+    assert GaussianMeasurement("mh", obs, 125.09, 0.2).best_observable() == 125.09
+    assert Viability("v", obs).best_observable() == 1.0  # surely viable
+
+    class Unsteerable(Term):
+        def score(self, pred):
+            return TermOutput(pred.mean, pred.outside_domain)
+
+    with pytest.raises(ValueError, match=re.escape(
+            "term 'odd' (Unsteerable) defines no best_observable(), so it cannot steer")):
+        Unsteerable("odd").best_observable()
+
+
+def test_an_observable_without_a_space_is_named_by_its_type():
+    class NoSpace:
+        def predict(self, X):
+            return X[:, 0]
+
+    with pytest.raises(ValueError, match=re.escape(
+            "term 'mh': the observable must have a parameter space (.space, a "
+            "surrogates.space.ParameterSpace); got NoSpace without one")):
+        GaussianMeasurement("mh", NoSpace(), 125.0, 1.0)
+
+
+def test_integer_probabilities_of_existing_come_back_as_float64():
+    from types import SimpleNamespace
+
+    from likelihoods.observable import predict_observable
+
+    X = np.zeros((4, len(PMSSM19.names)))
+    p = np.array([0, 1, 1, 0])  # int64: "exists" as a 0/1 label
+    obs = FunctionObservable(lambda X: (np.ones(4), np.zeros(4), p), space=PMSSM19)
+    assert obs.predict(X).p_defined.dtype == np.float64
+
+    class Labelled:  # any object with the contract, not a FunctionObservable
+        space = PMSSM19
+
+        def predict(self, X):
+            return SimpleNamespace(mean=np.ones(4), std=np.zeros(4), p_defined=p)
+
+    pred = predict_observable(Labelled(), X, "t")
+    assert pred.p_defined.dtype == np.float64
+    np.testing.assert_array_equal(pred.p_defined, p)

@@ -1,6 +1,7 @@
 """Support models (where a target has a value) and the likelihoods' convention for them."""
 
 import json
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -139,3 +140,19 @@ def test_the_terms_use_a_surrogate_support_model(supported):
     frame = term.evaluate(X)
     assert frame["p_defined"][0] > 0.9 and frame["p_defined"][1] < 0.1
     assert frame["logl"][1] < frame["logl"][0] - 2
+
+
+@pytest.mark.parametrize("make", [
+    lambda obs: GaussianMeasurement("mh", obs, 125.0, 0.2, 2.0),
+    lambda obs: SignalRegion("sr", obs, **SR),
+])
+def test_the_terms_report_p_defined_and_take_a_zero_probability_silently(make):
+    X = np.full((3, 19), 100.0)
+    p = np.array([0.0, 0.25, 1.0])
+    obs = FunctionObservable(lambda X: (np.full(len(X), 124.0), np.full(len(X), 0.5), p),
+                             space=PMSSM19)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no divide-by-zero warning from ln 0
+        frame = make(obs).evaluate(X)
+    np.testing.assert_array_equal(frame["p_defined"], p)
+    assert np.all(np.isfinite(frame["logl"][1:]))

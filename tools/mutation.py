@@ -32,18 +32,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("surrogates", "likelihoods", "fits", "workflows")
 
+#: The likelihood terms are guarded by their own tests and by the support-model tests (the
+#: mixture with the probability that the observable exists).
+_LIKELIHOOD_TESTS = ("tests/test_likelihoods_terms.py", "tests/test_support.py")
+
 #: module -> (file mutated, test files that guard it)
 MODULES: dict[str, tuple[str, tuple[str, ...]]] = {
-    "likelihoods.base": ("likelihoods/base.py", ("tests/test_likelihoods_terms.py",)),
-    "likelihoods.combination": (
-        "likelihoods/combination.py", ("tests/test_likelihoods_terms.py",)
-    ),
-    "likelihoods.counting": ("likelihoods/counting.py", ("tests/test_likelihoods_terms.py",)),
-    "likelihoods.gaussian": ("likelihoods/gaussian.py", ("tests/test_likelihoods_terms.py",)),
-    "likelihoods.observable": (
-        "likelihoods/observable.py", ("tests/test_likelihoods_terms.py",)
-    ),
-    "likelihoods.viability": ("likelihoods/viability.py", ("tests/test_likelihoods_terms.py",)),
+    "likelihoods.base": ("likelihoods/base.py", _LIKELIHOOD_TESTS),
+    "likelihoods.combination": ("likelihoods/combination.py", _LIKELIHOOD_TESTS),
+    "likelihoods.counting": ("likelihoods/counting.py", _LIKELIHOOD_TESTS),
+    "likelihoods.gaussian": ("likelihoods/gaussian.py", _LIKELIHOOD_TESTS),
+    "likelihoods.observable": ("likelihoods/observable.py", _LIKELIHOOD_TESTS),
+    "likelihoods.viability": ("likelihoods/viability.py", _LIKELIHOOD_TESTS),
     "surrogates.gp.aggregation": (
         "surrogates/gp/aggregation.py",
         ("tests/test_gp_aggregation.py", "tests/test_gp_rbcm.py"),
