@@ -137,7 +137,8 @@ def main() -> None:
     torch.set_num_threads(1)
     warnings.filterwarnings("ignore", category=RuntimeWarning, module="emcee")  # -inf log p
     args.output.mkdir(parents=True, exist_ok=True)
-    config = load_scan_config(args.config, output=args.output / "scan")
+    # absolute: a relative output is otherwise read relative to the configuration file
+    config = load_scan_config(args.config, output=(args.output / "scan").resolve())
     config.scan.seed = args.seed
     if args.batch_size is not None:
         config.scan.batch_size = args.batch_size

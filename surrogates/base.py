@@ -34,6 +34,7 @@ from safetensors.torch import load_file, save_file
 from surrogates._version import __version__
 from surrogates.calibration import (
     RECALIBRATIONS,
+    LocalQuantile,
     Recalibration,
     fit_recalibration,
     recalibration_from_dict,
@@ -109,10 +110,11 @@ class Surrogate(Configurable, ABC):
     features : str
         Feature map of :mod:`surrogates.features` the model learns on (``"raw"``: the
         parameters; ``"pmssm19_physics"``: plus derived masses, mixings and ratios).
-    recalibration : {"none", "variance_scale", "local_scale"}
+    recalibration : {"none", "variance_scale", "local_scale", "local_quantile"}
         Error-bar recalibration fitted on the validation data given to :meth:`fit`, saved
         with the model and applied by :meth:`predict` (:mod:`surrogates.calibration`;
-        regression only).
+        regression only). ``"local_quantile"`` also gives the predictive the shape of the
+        validation errors (heavy tails), as equally weighted members.
     baseline : str, optional
         A column of the feature map that approximates the (log, for ``log_standardize``)
         target, e.g. ``"ln_xsec_tree"``: the model learns the target minus this baseline,
@@ -165,11 +167,7 @@ class Surrogate(Configurable, ABC):
         self.space = PMSSM19 if space is None else space
         check_feature_map(features, self.space)
         self.features = features
-        if recalibration != "none" and self.target.is_classifier:
-            raise ValueError(
-                f"recalibration={recalibration!r} is for regression targets, not the classifier "
-                f"{self.target.name!r}"
-            )
+        self._check_recalibration(recalibration)
         self.recalibration = recalibration
         self.recalibration_: Recalibration | None = None
         if baseline is not None:
@@ -359,6 +357,48 @@ class Surrogate(Configurable, ABC):
         self._recalibrate(val)
         return self
 
+    def recalibrate(self, X_val: Any, y_val: Any, *, recalibration: str | None = None) -> Surrogate:
+        """Fit the error-bar recalibration again on validation data, without retraining.
+
+        The model's own predictive on ``X_val`` (before any recalibration) against ``y_val``
+        gives the new map (:mod:`surrogates.calibration`), which replaces the old one, is
+        saved with the model and applied by :meth:`predict`.
+
+        Parameters
+        ----------
+        X_val : DataFrame or ndarray of shape (n_val, n_dim)
+            Points drawn like the training data but not trained on (the validation split).
+        y_val : array-like of shape (n_val,)
+            Their true values, target units.
+        recalibration : {"none", "variance_scale", "local_scale", "local_quantile"}, optional
+            A new kind; default the model's own (:attr:`recalibration`).
+
+        Returns
+        -------
+        self
+
+        Raises
+        ------
+        ValueError
+            For an unknown kind, a recalibration of the classifier, or bad validation data.
+        """
+        if recalibration is not None:
+            self.check_options({"recalibration": recalibration})
+            self._check_recalibration(recalibration)
+        self._check_fitted()
+        validation = self._validation(X_val, y_val)
+        if recalibration is not None:
+            self.recalibration = recalibration
+        self._recalibrate(validation)
+        return self
+
+    def _check_recalibration(self, recalibration: str) -> None:
+        if recalibration != "none" and self.target.is_classifier:
+            raise ValueError(
+                f"recalibration={recalibration!r} is for regression targets, not the classifier "
+                f"{self.target.name!r}"
+            )
+
     def _recalibrate(self, val: tuple[torch.Tensor, torch.Tensor] | None) -> None:
         """Fit the configured recalibration on validation inputs and targets (model space)."""
         self.recalibration_ = None
@@ -481,14 +521,20 @@ class Surrogate(Configurable, ABC):
             With ``p_defined`` when the surrogate has a support model.
         """
         self._check_fitted()
-        Xa = check_features(X, space=self.space)
+        return self._predict_points(check_features(X, space=self.space), strict=strict)
+
+    def _predict_points(
+        self, Xa: np.ndarray, *, strict: bool, features: np.ndarray | None = None
+    ) -> Prediction:
+        """:meth:`predict` of checked points ``Xa``; ``features``: their feature map, when
+        already computed (a support model on the parent's feature map reuses it)."""
         outside = self.domain_.outside(Xa)
         if strict and outside.any():
             raise OutsideDomainError(
                 f"{int(outside.sum())} of {len(outside)} point(s) lie outside the training box:\n"
                 + self.domain_.describe_outside(Xa, self.space)
             )
-        Fa = self._features(Xa)
+        Fa = self._features(Xa) if features is None else features
         inputs = self._inputs(Fa)
         far = None if self.distance_ is None else self.distance_.flag(inputs)
         out = self._predict_chunked(inputs)
@@ -515,9 +561,16 @@ class Surrogate(Configurable, ABC):
             outside_domain=outside if far is None else outside | far,
             target=self.target.name,
             unit=self.target.unit,
-            p_defined=None if self.support_ is None else self.support_.predict(Xa).mean,
+            p_defined=None if self.support_ is None else self._p_defined(Xa, Fa),
             far_from_data=far,
         )
+
+    def _p_defined(self, Xa: np.ndarray, Fa: np.ndarray) -> np.ndarray:
+        """The support model's probability that the target exists at ``Xa`` (features ``Fa``
+        of this surrogate's map)."""
+        shared = self.support_.features == self.features
+        return self.support_._predict_points(Xa, strict=False,
+                                             features=Fa if shared else None).mean
 
     def recorded_split(self, df: pd.DataFrame) -> Split:
         """The split of ``df`` made as for this surrogate's training (``fit_info_``).
@@ -802,6 +855,9 @@ def _rescaled(
     mean, std = _model_space_summary(out)
     members = isinstance(out, MemberOutput)
     std, values = rescale_spread(recal, _np(mean), _np(std), _np(out.values) if members else None)
+    if isinstance(recal, LocalQuantile):  # equally weighted members replace the predictive
+        like = out.values if members else out.mean
+        return MemberOutput(values=torch.as_tensor(values).to(like), weights=None)
     if not members:
         return GaussianOutput(mean=out.mean, std=torch.as_tensor(std).to(out.std))
     return MemberOutput(values=torch.as_tensor(values).to(out.values), weights=out.weights)

@@ -517,3 +517,19 @@ def test_reliability_curve_bins_include_both_ends():
     np.testing.assert_array_equal(last["count"], [2.0])
     edge = reliability_curve(np.array([1, 1]), np.array([0.89, 1.0]))
     np.testing.assert_array_equal(edge["count"], [1.0, 1.0])
+
+
+def test_interval_coverage_reads_members_at_hazen_positions():
+    # members 1..100 at every point: the quantile at p is 100 p + 0.5 (the j-th member at
+    # (j - 1/2) / 100), so the 68.27 % interval is [16.365, 84.635] and the 95.45 % one
+    # [2.775, 98.225]; beyond the outermost members it is held at 1 and 100
+    from surrogates.metrics import interval_coverage
+
+    members = np.tile(np.arange(1.0, 101.0)[:, None], (1, 6))
+    y = np.array([16.3, 16.4, 84.6, 84.7, 2.7, 98.2])
+    got = interval_coverage(y, members, [1, 2])
+    assert got == {1.0: pytest.approx(2 / 6), 2.0: pytest.approx(5 / 6)}
+    assert interval_coverage([0.9, 1.0, 100.0, 100.1], np.tile(members[:, :1], (1, 4)),
+                             5.0) == {5.0: 0.5}
+    with pytest.raises(ValueError, match="samples must have shape"):
+        interval_coverage(y, members[:, :5])

@@ -18,13 +18,14 @@ import pandas as pd
 import yaml
 
 from surrogates.base import Surrogate
+from surrogates.calibration import RECALIBRATIONS
 from surrogates.data.loaders import read_table
 from surrogates.io import atomic_write, check_output, write_text
 from surrogates.registry import MODELS
 from surrogates.targets import TARGETS
 from workflows.fit_commands import add_fit_parser, add_scan_parser
 from workflows.scoring import evaluate_model
-from workflows.training import train_model
+from workflows.training import recalibrate_model, train_model
 
 __all__ = ["main", "build_parser"]
 
@@ -71,6 +72,16 @@ def _cmd_train(args: argparse.Namespace) -> None:
     out = surrogate.save(args.out, overwrite=args.overwrite)
     seconds = surrogate.fit_info_["train_seconds"]
     print(f"trained {args.model} on {args.target} in {seconds:.1f} s; saved to {out}")
+
+
+def _cmd_recalibrate(args: argparse.Namespace) -> None:
+    model = Path(args.model)
+    check_output(args.out, [args.data, model], overwrite=args.overwrite)
+    surrogate = recalibrate_model(Surrogate.load(model), args.recalibration, args.data)
+    out = surrogate.save(args.out, overwrite=args.overwrite)
+    n_val = surrogate.fit_info_["recalibrated"]["n_val"]
+    print(f"recalibrated {surrogate.model_name} on {surrogate.target.name} as "
+          f"{args.recalibration} on {n_val} validation points; saved to {out}")
 
 
 def _cmd_predict(args: argparse.Namespace) -> None:
@@ -201,6 +212,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--overwrite", action="store_true", help=_OVERWRITE)
     p.set_defaults(func=_cmd_train)
+
+    p = sub.add_parser(
+        "recalibrate", help="fit a saved surrogate's error-bar recalibration again (no training)"
+    )
+    p.add_argument("--model", required=True, help="folder of a saved surrogate")
+    p.add_argument("--recalibration", required=True, choices=list(RECALIBRATIONS[1:]),
+                   help="the kind (surrogates.calibration), fitted on the validation split")
+    p.add_argument("--data", help="points table; default: the one the model was trained on")
+    p.add_argument("--out", required=True, help="folder to save the recalibrated model in")
+    p.add_argument("--overwrite", action="store_true", help=_OVERWRITE)
+    p.set_defaults(func=_cmd_recalibrate)
 
     p = sub.add_parser("predict", help="predict with a saved surrogate")
     p.add_argument("--model", required=True, help="folder of a saved surrogate")

@@ -19,7 +19,7 @@ from surrogates.mlp import MLPEnsemble
 from surrogates.registry import get_model_class
 from surrogates.targets import Target
 
-__all__ = ["fit_extras", "fit_on_split", "obtain_model", "train_model"]
+__all__ = ["fit_extras", "fit_on_split", "obtain_model", "recalibrate_model", "train_model"]
 
 
 def fit_on_split(
@@ -89,6 +89,26 @@ def train_model(
     surrogate.fit_info_["split"] = split_method(table)
     surrogate.fit_info_["budget"] = budget
     fit_extras(surrogate, data, support=support, distance=distance, seed=seed, progress=progress)
+    return surrogate
+
+
+def recalibrate_model(
+    surrogate: Surrogate, recalibration: str, data: str | Path | None = None
+) -> Surrogate:
+    """Fit ``surrogate``'s error-bar recalibration again as ``recalibration``, on the
+    validation split of its data (the source and split recorded at training unless ``data``
+    is given), without retraining (:meth:`~surrogates.base.Surrogate.recalibrate`).
+
+    The model's ``fit_info_`` records the kind and the validation points under
+    ``"recalibrated"``.
+    """
+    recorded = surrogate.fit_info_.get("data", "embedded")
+    source = data if data is not None else (None if recorded == "embedded" else recorded)
+    val = surrogate.recorded_split(load_dataset(surrogate.target, source)).val
+    surrogate.recalibrate(features(val), labels(val, surrogate.target),
+                          recalibration=recalibration)
+    surrogate.fit_info_["recalibrated"] = {"recalibration": recalibration, "n_val": len(val),
+                                           "data": str(source or "embedded")}
     return surrogate
 
 

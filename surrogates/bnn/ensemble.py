@@ -174,7 +174,7 @@ class BNNEnsemble(Surrogate):
                   "pretrain_batch_size": 1024, "pretrain_lrs": [3e-3],
                   "pretrain_schedule": "one_cycle", "pretrain_weight_decay": 1e-4,
                   "hmc_layers": "last", "heteroscedastic": True,
-                  "recalibration": "local_scale",
+                  "recalibration": "local_quantile",
                   "per_target": {
                       "xsec": {"baseline": "ln_xsec_tree"},
                       # the Bernoulli likelihood has no sufficient statistics: each HMC step
