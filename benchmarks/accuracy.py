@@ -5,9 +5,11 @@ Scores the shipped surrogates (``Surrogate.pretrained``; or the models of ``--mo
 trained with), and prints one markdown table per kind of figure:
 
 - regression: mean / median absolute % error, fraction of points off by more than 10 % (sigma)
-  or 2 % (m_h), k-std coverage in target units and, for sigma, in ln sigma, the KS distance of
-  the PIT from uniform, the largest coverage deviation over the deciles of the predicted
-  relative std;
+  or 2 % (m_h); the coverage of the central 68.3 / 95.4 / 99.7 % intervals of the members
+  (:func:`~surrogates.metrics.interval_coverage`: the same in fb and in ln sigma), its largest
+  deviation over the deciles of the predicted relative std and the KS distance of the members'
+  PIT from uniform; and the Gaussian reading, mean +- k std in target units (and, for sigma,
+  in ln sigma), with its worst decile and the PIT of a Gaussian;
 - validity: precision / recall / F1 at the mean and at mean + 3 std, ROC AUC, Brier score, ECE;
 - speed: training time (from the model's metadata), prediction us/point at batch
   ``--predict-points`` with the model's networks, its arithmetic limit (FLOPs per point over
@@ -38,7 +40,13 @@ from scipy import stats
 from surrogates import Surrogate
 from surrogates.data import features, labels, load_dataset
 from surrogates.data.slha import slha_input
-from surrogates.metrics import classification_metrics, coverage, pit
+from surrogates.metrics import (
+    classification_metrics,
+    coverage,
+    interval_coverage,
+    pit,
+    pit_from_samples,
+)
 from surrogates.space import PARAMETER_NAMES
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -56,17 +64,19 @@ def _cov(y, mean, std) -> list[float]:
     return [round(float(v), 4) for v in coverage(y, mean, std, K).values()]
 
 
-def _decile_deviation(y, mean, std) -> float:
-    """Largest |coverage - nominal| over the deciles of the relative std, at 1/2/3 std."""
-    rel = std / np.abs(mean)
+def _decile_deviation(y, pred, intervals: bool = False) -> float:
+    """Largest |coverage - nominal| over the deciles of the relative std, at 1/2/3 std
+    (``intervals``: of the members' central intervals instead of mean +- k std)."""
+    rel = pred.std / np.abs(pred.mean)
     edges = np.quantile(rel, np.linspace(0, 1, 11))
     idx = np.clip(np.searchsorted(edges, rel, side="right") - 1, 0, 9)
     nominal = np.array([0.682689, 0.954500, 0.997300])
     worst = 0.0
     for d in range(10):
         sel = idx == d
-        got = np.array(list(coverage(y[sel], mean[sel], std[sel], K).values()))
-        worst = max(worst, float(np.abs(got - nominal).max()))
+        got = (interval_coverage(y[sel], pred.samples[:, sel], K) if intervals
+               else coverage(y[sel], pred.mean[sel], pred.std[sel], K))
+        worst = max(worst, float(np.abs(np.array(list(got.values())) - nominal).max()))
     return worst
 
 
@@ -78,8 +88,14 @@ def regression_row(model: Surrogate, X: np.ndarray, y: np.ndarray) -> dict:
         "off_10_percent": float((ape > 10).mean()), "off_2_percent": float((ape > 2).mean()),
         "coverage": _cov(y, pred.mean, pred.std),
         "pit_ks": float(stats.kstest(pit(y, pred.mean, pred.std), "uniform").statistic),
-        "decile_max_deviation": _decile_deviation(y, pred.mean, pred.std),
+        "decile_max_deviation": _decile_deviation(y, pred),
     }
+    if pred.samples is not None:
+        row["interval_coverage"] = [round(v, 4) for v in
+                                    interval_coverage(y, pred.samples, K).values()]
+        row["interval_decile_max_deviation"] = _decile_deviation(y, pred, intervals=True)
+        row["pit_ks_members"] = float(
+            stats.kstest(pit_from_samples(y, pred.samples), "uniform").statistic)
     if model.target_transform_.is_log and pred.samples is not None:
         ln = np.log(pred.samples)
         w = np.full(ln.shape[0], 1 / ln.shape[0]) if pred.weights is None else pred.weights
@@ -200,7 +216,7 @@ def main() -> None:
             row["predict_limit_us"] = row["predict_flops_per_point"] / (rate * 1e9) * 1e6
             results[f"{target}/{family}"] = row
             print(f"{target}/{family}: {json.dumps(row)}", flush=True)
-    soft = softsusy_seconds(X_soft, args.softsusy_points)
+    soft = softsusy_seconds(X_soft, args.softsusy_points) if args.softsusy_points > 0 else None
     if soft is not None:
         results["softsusy_seconds"] = {"mean": float(np.mean(soft)),
                                        "median": float(np.median(soft)), "n": len(soft)}
@@ -218,9 +234,10 @@ def _print_tables(results: dict) -> None:
     if soft:
         print(f"SOFTSUSY: mean {1e3 * soft['mean']:.1f} ms/point, median "
               f"{1e3 * soft['median']:.1f} ms/point over {soft['n']} test points (serial)")
-    print("\n| model | MAPE % (median) | off >10% / >2% | cov 1/2/3 std | cov ln | PIT KS "
-          "| worst decile dev | train min | us/point (limit / all) | x SOFTSUSY | paper |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    print("\n| model | MAPE % (median) | off >10% / >2% | intervals 68/95/99.7 % | worst decile "
+          "| PIT KS | mean +- 1/2/3 std | ln | worst decile | PIT KS | train min "
+          "| us/point (limit / all) | x SOFTSUSY | paper |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for key, row in results.items():
         if "/" not in key or "mape_percent" not in row:
             continue
@@ -229,8 +246,12 @@ def _print_tables(results: dict) -> None:
         ratio = f"{soft['mean'] / (row['us_per_point'] * 1e-6):.0f}" if soft else "n/a"
         print(f"| {key} | {row['mape_percent']:.3f} ({row['median_ape_percent']:.3f}) | "
               f"{100 * row['off_10_percent']:.2f} / {100 * row['off_2_percent']:.2f} | "
-              f"{row['coverage']} | {row.get('coverage_ln', '')} | {row['pit_ks']:.3f} | "
-              f"{row['decile_max_deviation']:.3f} | {row['train_minutes']:.1f} | {speed} | "
+              f"{row.get('interval_coverage', '')} | "
+              f"{row.get('interval_decile_max_deviation', float('nan')):.3f} | "
+              f"{row.get('pit_ks_members', float('nan')):.3f} | "
+              f"{row['coverage']} | {row.get('coverage_ln', '')} | "
+              f"{row['decile_max_deviation']:.3f} | {row['pit_ks']:.3f} | "
+              f"{row['train_minutes']:.1f} | {speed} | "
               f"{ratio} | {PAPER[key.split('/')[0]]} |")
     print("\n| model | P / R / F1 | at mean+3std P / R / F1 | AUC | Brier | ECE | train min "
           "| us/point (limit / all) | x SOFTSUSY | paper |")

@@ -14,7 +14,12 @@ import numpy as np
 
 from surrogates.base import Prediction, Surrogate
 from surrogates.data import features, labels, load_dataset
-from surrogates.metrics import classification_metrics, pull_chi2, regression_metrics
+from surrogates.metrics import (
+    classification_metrics,
+    interval_coverage,
+    pull_chi2,
+    regression_metrics,
+)
 from workflows.report.recalibration import to_model_space
 
 __all__ = ["evaluate_model", "score"]
@@ -39,7 +44,9 @@ def score(model: Surrogate, y: np.ndarray, prediction: Prediction) -> dict[str, 
         probability and its std. Regression: :func:`~surrogates.metrics.regression_metrics`
         in target units and ``chi2_per_dof_model_space``, the
         :func:`~surrogates.metrics.pull_chi2` of the model-space predictive
-        (:func:`~workflows.report.recalibration.to_model_space`). Both:
+        (:func:`~workflows.report.recalibration.to_model_space`); for a predictive of
+        members, ``interval_coverage_1std`` .. ``_3std``, the coverage of their central
+        68.3 / 95.4 / 99.7 % intervals (:func:`~surrogates.metrics.interval_coverage`). Both:
         ``n_outside_domain``, the points flagged outside the training domain.
     """
     if model.target.is_classifier:
@@ -49,6 +56,9 @@ def score(model: Surrogate, y: np.ndarray, prediction: Prediction) -> dict[str, 
         tt = model.target_transform_
         mean, std, _ = to_model_space(prediction, tt)
         result["chi2_per_dof_model_space"] = pull_chi2(tt.forward(y), mean, std)["chi2_per_dof"]
+        if prediction.samples is not None:  # no Gaussian shape assumed
+            for k, c in interval_coverage(y, prediction.samples, (1, 2, 3)).items():
+                result[f"interval_coverage_{k:.0f}std"] = c
     result["n_outside_domain"] = int(prediction.outside_domain.sum())
     return result
 

@@ -40,6 +40,8 @@ REGRESSION_COLUMNS = [
     ("coverage_1std", _coverage_header(1)),
     ("coverage_2std", _coverage_header(2)),
     ("coverage_3std", _coverage_header(3)),
+    *((f"interval_coverage_{k}std", f"% in central {100 * nominal_coverage(k):.1f} % interval")
+      for k in (1, 2, 3)),
     ("chi2_per_dof", "χ² / n"),
     ("chi2_per_dof_model_space", "χ² / n, model space"),
     ("variance_scale", "variance scale s²"),
@@ -62,7 +64,7 @@ CLASSIFIER_COLUMNS = [
     *_COST_COLUMNS,
 ]
 
-_PERCENT = {"coverage_1std", "coverage_2std", "coverage_3std"}
+_PERCENT = {f"{kind}_{k}std" for kind in ("coverage", "interval_coverage") for k in (1, 2, 3)}
 _FOUR_DECIMALS = {"precision", "recall", "f1", "precision_3std", "recall_3std", "f1_3std",
                   "roc_auc", "accuracy", "brier", "ece"}
 
@@ -110,7 +112,10 @@ _READING = [
     "Every table number is computed by surrogates.metrics from the test predictions saved in "
     "predictions/<target>_<model>.npz; report.json holds them at full precision.",
     "Regression metrics are in target units (GeV, fb): mean abs % error of the predictive mean; "
-    "% of test points with |true - mean| <= k std; χ² / n = mean squared pull "
+    "% of test points with |true - mean| <= k std (the Gaussian reading of the bars); % of test "
+    "points inside the central 68.3 / 95.4 / 99.7 % interval of the members (no shape assumed: "
+    "the reading for heavy-tailed predictives, e.g. the 'local_quantile' recalibration); "
+    "χ² / n = mean squared pull "
     "(arXiv:1611.02704 compares χ² with n). 'χ² / n, model space' uses pulls of the model-space "
     "predictive (ln σ for xsec): 1 when the error bars are calibrated there.",
     "Recalibrated rows: the model-space std is multiplied by s, with s² the mean squared "
