@@ -23,8 +23,10 @@ Scenarios (mock data in the spirit of Bertone et al., arXiv:1611.02704):
 The SOFTSUSY likelihood follows the stated conventions of :mod:`likelihoods.base`: an invalid
 point is not viable, and where sigma(N2 C1) has no value (PROVENANCE.md: a bino-like N2, or a
 pair below 100 GeV) the signal region gets no signal. The surrogate likelihood comes in
-four variants: ``propagated`` (the surrogates' uncertainty in quadrature / in the signal
+five variants: ``propagated`` (the surrogates' uncertainty in quadrature / in the signal
 nuisance, the point's probability of being valid multiplied in, support mixture),
+``mixture`` (as ``propagated`` with the m_h term a mixture over the members: the
+heavy-tailed predictive of the ``local_quantile`` recalibration),
 ``mean_only`` (no surrogate uncertainty, validity cut at p >= 0.5), ``cut_3std`` (as
 ``propagated`` but the viability cut at mean + 3 std of issue #5) and ``no_support``
 (``propagated`` with the support models ignored: the library before issue #14). Each is
@@ -80,10 +82,11 @@ BENCHMARK_ID = "s2-135258"
 REGION = ("M1", "M2", "mu", "tanb")
 HIGGSINO_SIGMA_FB = 500.0
 VARIANTS = {
-    "propagated": {"uncertainty": True, "support": "mixture", "viability": "multiply"},
-    "mean_only": {"uncertainty": False, "support": "mixture", "viability": "cut"},
-    "cut_3std": {"uncertainty": True, "support": "mixture", "viability": "cut_3std"},
-    "no_support": {"uncertainty": True, "support": "ignore", "viability": "multiply"},
+    "propagated": {"uncertainty": "quadrature", "support": "mixture", "viability": "multiply"},
+    "mixture": {"uncertainty": "mixture", "support": "mixture", "viability": "multiply"},
+    "mean_only": {"uncertainty": "none", "support": "mixture", "viability": "cut"},
+    "cut_3std": {"uncertainty": "quadrature", "support": "mixture", "viability": "cut_3std"},
+    "no_support": {"uncertainty": "quadrature", "support": "ignore", "viability": "multiply"},
 }
 VIABILITY = {"multiply": {"mode": "multiply"}, "cut": {"mode": "cut"},
              "cut_3std": {"mode": "cut", "n_std": 3.0}}
@@ -128,16 +131,17 @@ def scenarios(points: pd.DataFrame) -> dict[str, dict]:
     }
 
 
-def likelihood(higgs, xsec, valid, sr: dict | None, *, uncertainty: bool,
+def likelihood(higgs, xsec, valid, sr: dict | None, *, uncertainty: str,
                support: str, viability: str) -> Combination:
+    """The scenario's likelihood; ``uncertainty`` is the m_h term's mode ("quadrature",
+    "mixture" over the members, "none"), the signal nuisance widens unless "none"."""
     terms = [
-        GaussianMeasurement.higgs_mass(
-            higgs, uncertainty="quadrature" if uncertainty else "none", support=support),
+        GaussianMeasurement.higgs_mass(higgs, uncertainty=uncertainty, support=support),
         Viability("valid", valid, **VIABILITY[viability]),
     ]
     if sr is not None:
         terms.append(SignalRegion("sr", xsec, **SR, **sr, support=support,
-                                  uncertainty="nuisance" if uncertainty else "none"))
+                                  uncertainty="none" if uncertainty == "none" else "nuisance"))
     return Combination(terms)
 
 
@@ -179,7 +183,7 @@ def subspace_check(preds_models: dict[str, Surrogate], bench: pd.Series, sr: dic
     t0 = time.perf_counter()
     labels = SoftsusySimulator(n_workers=2)(X)
     soft_seconds = time.perf_counter() - t0
-    ll_soft = likelihood(*softsusy_observables(labels), sr, uncertainty=False, support="mixture",
+    ll_soft = likelihood(*softsusy_observables(labels), sr, uncertainty="none", support="mixture",
                          viability="cut").log_likelihood(X)
     ll_sur = lik.log_likelihood(X)
     reweight = ImportancePosterior.from_log_likelihood(ll_soft - ll_sur)
@@ -244,7 +248,7 @@ def main() -> None:
                   f"n_obs {sc['sr']['n_observed']}")
         else:
             print(f"\n## {name}")
-        ll_ref = likelihood(*exact, sc["sr"], uncertainty=False, support="mixture",
+        ll_ref = likelihood(*exact, sc["sr"], uncertainty="none", support="mixture",
                             viability="cut").log_likelihood(X)
         rows = {}
         for variant, opts in VARIANTS.items():
