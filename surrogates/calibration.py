@@ -362,10 +362,6 @@ class LocalQuantile:
         half = np.exp((1.0 - t) * log_q[lo] + t * log_q[hi])  # (n_points, n_levels)
         return np.concatenate([-half[:, ::-1], half], axis=1).T
 
-    def factor(self, std: np.ndarray) -> np.ndarray:
-        """The members' standard deviation :math:`c(s)` in units of the raw spread."""
-        return np.sqrt(np.mean(self.nodes(std) ** 2, axis=0)).reshape(np.shape(std))
-
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable state."""
         return {"kind": "local_quantile", "log_s": self.log_s.tolist(),
@@ -380,7 +376,8 @@ class LocalQuantile:
                    n_val=int(state["n_val"]))
 
 
-#: A fitted recalibration: each kind has ``factor``, ``to_dict`` and ``n_val``.
+#: A fitted recalibration: each kind has ``to_dict`` and ``n_val``; the scales ``factor``, the
+#: local quantiles ``nodes`` (:func:`rescale_spread` applies either).
 Recalibration = VarianceScale | LocalScale | LocalQuantile
 _KINDS: dict[str, type[VarianceScale] | type[LocalScale] | type[LocalQuantile]] = {
     "variance_scale": VarianceScale, "local_scale": LocalScale, "local_quantile": LocalQuantile,

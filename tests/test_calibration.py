@@ -113,9 +113,28 @@ def test_local_quantile_members_are_the_validation_quantiles_of_one_bin():
     np.testing.assert_allclose(samples[:, 0], 1.0 + 4.0 * nodes[:, 0], rtol=1e-12)
     np.testing.assert_allclose(std, np.array([4.0, 0.5]) * np.sqrt(np.mean(q**2)), rtol=1e-12)
     assert LocalQuantile.from_dict(recal.to_dict()).to_dict() == recal.to_dict()
+    assert LocalQuantile.fit(z, np.zeros(1000), np.ones(1000), n_nodes=4).n_nodes == 4
     for bad in (3, 7, 2):
         with pytest.raises(ValueError, match=f"n_nodes must be an even integer >= 4; got {bad}"):
             LocalQuantile.fit(z, np.zeros(1000), np.ones(1000), n_nodes=bad)
+
+
+def test_local_quantile_pools_decreasing_bins_weighted_by_their_counts():
+    """Three bins of 3, 2 and 2 points (std 1, 2, 4) whose half-widths 4, 2, 1 decrease:
+    isotonic regression pools them into the count-weighted mean (3*4 + 2*2 + 2*1) / 7."""
+    std = np.array([1.0, 1, 1, 2, 2, 4, 4])
+    z = np.array([4.0, -4, 4, 2, -2, 1, -1])  # |pulls| 4, 1, 0.25 per bin
+    recal = LocalQuantile.fit(z, np.zeros(7), std, min_per_bin=2, n_nodes=4)
+    np.testing.assert_allclose(recal.log_s, np.log([1.0, 2.0, 4.0]), rtol=1e-12)
+    np.testing.assert_allclose(recal.abs_pulls, (18 / 7) / std[[0, 3, 5], None] * np.ones(2),
+                               rtol=1e-12)
+
+
+@pytest.mark.parametrize("kind", [LocalQuantile, LocalScale])
+def test_default_bins_are_at_most_20_of_at_least_200_points(kind):
+    rng = np.random.default_rng(7)
+    for n, n_bins in ((4400, 20), (3800, 19)):  # 22 bins possible, capped; 19 (18 of 201)
+        assert kind.fit(rng.normal(size=n), np.zeros(n), rng.uniform(1, 2, n)).log_s.size == n_bins
 
 
 def test_local_quantile_half_widths_grow_with_the_spread():
