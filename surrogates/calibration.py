@@ -224,16 +224,8 @@ class LocalScale:
         bins, ratio = _spread_bins(z, mean, std, n_bins, min_per_bin)
         med = np.array([np.median(std[b]) for b in bins])
         factor = np.array([_best_factor(ratio[b]) for b in bins])
-        counts = np.array([b.size for b in bins], float)
-        log_med = np.log(med)
-        iso = IsotonicRegression(increasing=True).fit(
-            log_med, np.log(factor * med), sample_weight=counts
-        )
-        log_c = iso.predict(log_med) - log_med
-        # bins of equal median spread (a homoscedastic model) become one knot
-        knots, inverse = np.unique(log_med, return_inverse=True)
-        log_c = np.bincount(inverse, weights=log_c * counts) / np.bincount(inverse, counts)
-        return cls(log_s=knots, log_c=log_c, n_val=int(z.size))
+        knots, log_width = _monotone_in_spread(med, np.log(factor * med)[:, None], bins)
+        return cls(log_s=knots, log_c=log_width[:, 0] - knots, n_val=int(z.size))
 
     def factor(self, std: np.ndarray) -> np.ndarray:
         """The factor :math:`c(s)` for raw model-space spreads ``std``, same shape."""
@@ -272,6 +264,22 @@ def _spread_bins(
     order = np.argsort(std, kind="stable")
     bins = np.array_split(order, max(1, min(n_bins, z.size // min_per_bin)))
     return bins, np.abs(z - mean) / std
+
+
+def _monotone_in_spread(
+    med: np.ndarray, widths: np.ndarray, bins: list[np.ndarray]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each column of ``widths`` (n_bins, n_columns) made non-decreasing in the bins' median
+    spread ``med`` by isotonic regression weighted by the bins' counts; bins of equal median
+    (a homoscedastic model) pooled into one knot. Returns (ln knots, widths per knot)."""
+    counts = np.array([b.size for b in bins], float)
+    log_med = np.log(med)
+    iso = IsotonicRegression(increasing=True)
+    fitted = np.column_stack([iso.fit(log_med, col, sample_weight=counts).predict(log_med)
+                              for col in widths.T])
+    knots, inverse = np.unique(log_med, return_inverse=True)
+    pooled = np.stack([np.bincount(inverse, weights=col * counts) for col in fitted.T], axis=1)
+    return knots, pooled / np.bincount(inverse, counts)[:, None]
 
 
 @dataclass(frozen=True)
@@ -338,16 +346,8 @@ class LocalQuantile:
         levels = cls.levels(n_nodes)
         med = np.array([np.median(std[b]) for b in bins])
         q = np.stack([np.quantile(ratio[b], levels) for b in bins])  # (n_bins, n_levels)
-        counts = np.array([b.size for b in bins], float)
-        log_med = np.log(med)
-        iso = IsotonicRegression(increasing=True)
-        half = np.column_stack([iso.fit(log_med, med * q[:, j], sample_weight=counts)
-                                .predict(log_med) for j in range(levels.size)])
-        knots, inverse = np.unique(log_med, return_inverse=True)
-        pooled = np.stack([np.bincount(inverse, weights=half[:, j] * counts)
-                           for j in range(levels.size)], axis=1)
-        pooled /= np.bincount(inverse, counts)[:, None]
-        return cls(log_s=knots, abs_pulls=pooled / np.exp(knots)[:, None], n_val=int(z.size))
+        knots, half = _monotone_in_spread(med, med[:, None] * q, bins)
+        return cls(log_s=knots, abs_pulls=half / np.exp(knots)[:, None], n_val=int(z.size))
 
     def nodes(self, std: np.ndarray) -> np.ndarray:
         r"""The standardised members :math:`\pm q(a_j)` at raw spreads ``std``, shape
