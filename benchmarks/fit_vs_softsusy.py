@@ -95,6 +95,8 @@ VIABILITY = {"multiply": {"mode": "multiply"}, "cut": {"mode": "cut"},
 class Cached:
     """An observable whose prediction at the reference draws was computed once."""
 
+    space = PMSSM19  # the likelihood terms check their observable's space
+
     def __init__(self, pred: Prediction) -> None:
         self.pred = pred
 
