@@ -81,3 +81,24 @@ def test_train_with_support_predicts_where_the_cross_section_exists(tmp_path):
         written["p_defined"], Surrogate.load(out).predict(features(split.test.iloc[:50])).p_defined,
         rtol=1e-6,
     )
+
+
+def test_recalibrate_refits_the_error_bars_on_the_validation_split(trained, tmp_path, capsys):
+    out = tmp_path / "recal"
+    assert main(["recalibrate", "--model", str(trained), "--recalibration", "local_quantile",
+                 "--out", str(out)]) == 0
+    val = split_dataset(load_dataset("xsec")).val
+    assert f"on {len(val)} validation points" in capsys.readouterr().out
+    before, after = Surrogate.load(trained), Surrogate.load(out)
+    assert after.recalibration == "local_quantile" and after.recalibration_.n_val == len(val)
+    assert after.fit_info_["recalibrated"] == {"recalibration": "local_quantile",
+                                               "n_val": len(val), "data": "embedded"}
+    X = features(split_dataset(load_dataset("xsec")).test.iloc[:50])
+    np.testing.assert_array_equal(  # the networks are the same: only the bars changed
+        before._predict_chunked(before._inputs(before._features(X))).values,
+        after._predict_chunked(after._inputs(after._features(X))).values)
+    assert after.predict(X).samples.shape == (100, 50)
+    # the model folder is an input: never the output
+    assert main(["recalibrate", "--model", str(out), "--recalibration", "variance_scale",
+                 "--out", str(out), "--overwrite"]) == 2
+    assert "would overwrite the input" in capsys.readouterr().err
