@@ -27,8 +27,10 @@ MASSES = ("fisher", "identity")
 HMC_LAYERS = ("all", "last")
 #: AMSGrad learning-rate cycles of arXiv:2007.04506 Sec. 4 (the classifier's ten times smaller).
 REGRESSION_LRS = (1e-2, 1e-3, 1e-4)
-#: Floats of the largest hidden activation per prediction chunk (1 GiB on CUDA, 128 MiB on CPU).
-_CHUNK_FLOATS = {"cuda": 2**28, "cpu": 2**25}
+#: Floats of the largest hidden activation per prediction chunk (1 GiB on CUDA, 8 MiB on CPU:
+#: chunks of ~1,900 points for the paper networks; chunks of 128 MiB were 5-40 % slower on 2
+#: cores, their buffers allocated and faulted in afresh for every layer).
+_CHUNK_FLOATS = {"cuda": 2**28, "cpu": 2**21}
 
 
 class BNNEnsemble(Surrogate):
