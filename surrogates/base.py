@@ -854,10 +854,11 @@ def _rescaled(
     (:func:`~surrogates.calibration.rescale_spread`, in float64)."""
     mean, std = _model_space_summary(out)
     members = isinstance(out, MemberOutput)
-    std, values = rescale_spread(recal, _np(mean), _np(std), _np(out.values) if members else None)
     if isinstance(recal, LocalQuantile):  # equally weighted members replace the predictive
+        _, values = rescale_spread(recal, _np(mean), _np(std))
         like = out.values if members else out.mean
         return MemberOutput(values=torch.as_tensor(values).to(like), weights=None)
+    std, values = rescale_spread(recal, _np(mean), _np(std), _np(out.values) if members else None)
     if not members:
         return GaussianOutput(mean=out.mean, std=torch.as_tensor(std).to(out.std))
     return MemberOutput(values=torch.as_tensor(values).to(out.values), weights=out.weights)

@@ -334,7 +334,7 @@ def interval_coverage(
     """
     y, s = _sample_inputs(y_true, samples)
     kk = _check_k(k)
-    a = erf(kk / np.sqrt(2.0))
+    a = nominal_coverage(kk)
     lo = np.quantile(s, 0.5 * (1.0 - a), axis=0, method="hazen")  # (n_k, n_points)
     hi = np.quantile(s, 0.5 * (1.0 + a), axis=0, method="hazen")
     inside = ((lo <= y) & (y <= hi)).mean(axis=1)
