@@ -21,6 +21,7 @@ from surrogates.metrics import (
     regression_metrics,
 )
 from workflows.report.recalibration import to_model_space
+from workflows.training import data_source
 
 __all__ = ["evaluate_model", "score"]
 
@@ -70,9 +71,7 @@ def evaluate_model(
 
     Uses the data source and split seed recorded at training unless ``data`` is given.
     """
-    recorded = surrogate.fit_info_.get("data", "embedded")
-    source = data if data is not None else (None if recorded == "embedded" else recorded)
-    df = load_dataset(surrogate.target, source)
+    df = load_dataset(surrogate.target, data_source(surrogate, data))
     if split != "all":
         df = getattr(surrogate.recorded_split(df), split)
     return score(surrogate, labels(df, surrogate.target), surrogate.predict(features(df)))

@@ -19,7 +19,9 @@ from surrogates.mlp import MLPEnsemble
 from surrogates.registry import get_model_class
 from surrogates.targets import Target
 
-__all__ = ["fit_extras", "fit_on_split", "obtain_model", "recalibrate_model", "train_model"]
+__all__ = [
+    "data_source", "fit_extras", "fit_on_split", "obtain_model", "recalibrate_model", "train_model",
+]
 
 
 def fit_on_split(
@@ -92,6 +94,15 @@ def train_model(
     return surrogate
 
 
+def data_source(surrogate: Surrogate, data: str | Path | None = None) -> str | Path | None:
+    """``data`` if given, else the data source recorded at training (None: the embedded
+    subset), as :func:`~surrogates.data.load_dataset` takes it."""
+    if data is not None:
+        return data
+    recorded = surrogate.fit_info_.get("data", "embedded")
+    return None if recorded == "embedded" else recorded
+
+
 def recalibrate_model(
     surrogate: Surrogate, recalibration: str, data: str | Path | None = None
 ) -> Surrogate:
@@ -102,8 +113,7 @@ def recalibrate_model(
     The model's ``fit_info_`` records the kind and the validation points under
     ``"recalibrated"``.
     """
-    recorded = surrogate.fit_info_.get("data", "embedded")
-    source = data if data is not None else (None if recorded == "embedded" else recorded)
+    source = data_source(surrogate, data)
     val = surrogate.recorded_split(load_dataset(surrogate.target, source)).val
     surrogate.recalibrate(features(val), labels(val, surrogate.target),
                           recalibration=recalibration)
