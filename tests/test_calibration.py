@@ -106,13 +106,19 @@ def test_local_quantile_members_are_the_validation_quantiles_of_one_bin():
     z = rng.standard_cauchy(1000)
     recal = LocalQuantile.fit(z, np.zeros(1000), np.full(1000, 2.0), n_bins=1, n_nodes=10)
     q = np.quantile(np.abs(z) / 2.0, [0.1, 0.3, 0.5, 0.7, 0.9])
-    nodes = recal.nodes(np.array([4.0, 0.5]))  # constant beyond the one knot
-    np.testing.assert_allclose(nodes[:, 0], np.concatenate([-q[::-1], q]), rtol=1e-12)
-    np.testing.assert_array_equal(nodes[:, 0], nodes[:, 1])
-    std, samples = rescale_spread(recal, np.array([1.0, 1.0]), np.array([4.0, 0.5]))
-    np.testing.assert_allclose(samples[:, 0], 1.0 + 4.0 * nodes[:, 0], rtol=1e-12)
-    np.testing.assert_allclose(std, np.array([4.0, 0.5]) * np.sqrt(np.mean(q**2)), rtol=1e-12)
+    members = np.concatenate([-q[::-1], q])
+    nodes = recal.nodes(np.array([0.5, 2.0, 4.0]))
+    # below the knot the pulls are held, above it the half-widths 2 q (pulls 2 q / 4)
+    np.testing.assert_allclose(nodes.T, [members, members, members / 2], rtol=1e-12)
+    std, samples = rescale_spread(recal, np.ones(3), np.array([0.5, 2.0, 4.0]))
+    np.testing.assert_allclose(samples[:, 2], 1.0 + 2.0 * members, rtol=1e-12)
+    np.testing.assert_allclose(std, np.array([0.5, 2.0, 2.0]) * np.sqrt(np.mean(q**2)),
+                               rtol=1e-12)
     assert LocalQuantile.from_dict(recal.to_dict()).to_dict() == recal.to_dict()
+    # saved without ``hold_above`` (fitted before the tail was held): pulls held above too
+    old = LocalQuantile.from_dict({k: v for k, v in recal.to_dict().items()
+                                   if k != "hold_above"})
+    np.testing.assert_allclose(old.nodes(np.array([4.0]))[:, 0], members, rtol=1e-12)
     assert LocalQuantile.fit(z, np.zeros(1000), np.ones(1000), n_nodes=4).n_nodes == 4
     for bad in (3, 7, 2):
         with pytest.raises(ValueError, match=f"n_nodes must be an even integer >= 4; got {bad}"):
@@ -135,6 +141,32 @@ def test_default_bins_are_at_most_20_of_at_least_200_points(kind):
     rng = np.random.default_rng(7)
     for n, n_bins in ((4400, 20), (3800, 19)):  # 22 bins possible, capped; 19 (18 of 201)
         assert kind.fit(rng.normal(size=n), np.zeros(n), rng.uniform(1, 2, n)).log_s.size == n_bins
+
+
+def test_local_quantile_holds_the_half_widths_where_errors_stop_growing_with_the_spread():
+    """Errors that saturate (|e| ~ min(s, 2) |N(0, 1)|) under a spread with a long tail
+    (ln s ~ N(0, 1.5^2)). The top bin is halved while it spans more than a factor of 2 (1,000
+    -> 125 points: 23 knots, the last at the median of the 125 largest spreads), and beyond it
+    the half-widths are held: the members' variance matches the mean squared error of the 1 %
+    largest spreads (2,000 fresh points; the quantiles of 125 validation points fix the
+    variance to ~15 %), where growing them with the spread overstates it 2.6 times."""
+    rng = np.random.default_rng(9)
+
+    def draw(n):
+        s = np.exp(1.5 * rng.normal(size=n))
+        return np.minimum(s, 2.0) * rng.normal(size=n), np.zeros(n), s
+
+    z, mean, s = draw(20_000)
+    recal = LocalQuantile.fit(z, mean, s)
+    assert recal.log_s.size == 23
+    np.testing.assert_allclose(recal.log_s[-1], np.log(np.median(np.sort(s)[-125:])))
+    grown = LocalQuantile(log_s=recal.log_s, abs_pulls=recal.abs_pulls, n_val=recal.n_val,
+                          hold_above=False)
+    e, mean, s = draw(200_000)
+    top = s > np.quantile(s, 0.99)
+    ratio = [np.mean(rescale_spread(r, mean[top], s[top])[0] ** 2) / np.mean(e[top] ** 2)
+             for r in (recal, grown)]
+    assert abs(ratio[0] - 1) < 0.15 and ratio[1] > 2, ratio
 
 
 def test_local_quantile_half_widths_grow_with_the_spread():
