@@ -29,6 +29,17 @@ and its error bar there means little. Each term therefore takes ``outside="rejec
 default: the log-likelihood is ``-inf``, so samplers never trust an extrapolation) or
 ``outside="flag"`` (the prediction is used as it is). Either way the per-term output has a
 boolean column ``outside`` so a fit can count how often it happened.
+
+With ``support="mixture"`` the value model's flag (``Prediction.outside_domain``: its box
+and its distance from its training data, which hold only points *with* a value) counts only
+where the value can matter, :math:`p_d \ge` :data:`SUPPORT_FLOOR` (:func:`value_outside`);
+the support model's own flag (``Prediction.support_outside``) counts everywhere. Below the
+floor the branch with a value changes the term's likelihood by at most :math:`p_d` times its
+largest value (the signal region's likelihood is at most 1, a measurement's is multiplied
+by :math:`p_d`), so an extrapolated value cannot move it by more than 0.1 % of that. Without
+this, a point whose cross section does not exist, far from the cross-section data because
+no cross section exists there, would be rejected as an extrapolation: in the exclusion
+scenario of ``benchmarks/fit_vs_softsusy.py`` that removed 1.3 % of the posterior mass.
 """
 
 from __future__ import annotations
@@ -48,14 +59,33 @@ from surrogates.validation import check_features
 
 __all__ = [
     "OUTSIDE_POLICIES",
+    "SUPPORT_FLOOR",
     "SUPPORT_POLICIES",
     "Term",
     "TermOutput",
     "check_observable",
+    "value_outside",
 ]
 
 OUTSIDE_POLICIES = ("reject", "flag")
 SUPPORT_POLICIES = ("mixture", "ignore")
+#: Probability of existing below which the value model's outside-domain flag is not counted
+#: under ``support="mixture"`` (module text).
+SUPPORT_FLOOR = 1e-3
+
+
+def value_outside(pred: Prediction, support: str) -> np.ndarray:
+    """The points where ``pred`` extrapolates in what a term with ``support`` uses, shape (n,).
+
+    ``pred.outside_domain`` for ``support="ignore"`` or without a support model; under
+    ``"mixture"`` the value model's flag where ``p_defined >= SUPPORT_FLOOR`` and the support
+    model's own flag everywhere (module text).
+    """
+    if support != "mixture" or pred.p_defined is None:
+        return pred.outside_domain
+    own = (np.zeros_like(pred.outside_domain) if pred.support_outside is None
+           else pred.support_outside)
+    return own | (pred.outside_domain & (pred.p_defined >= SUPPORT_FLOOR))
 
 
 def check_observable(term: str, role: str, observable: Any) -> Any:

@@ -47,7 +47,13 @@ from typing import Any, ClassVar
 import numpy as np
 from scipy.special import logsumexp, xlogy
 
-from likelihoods.base import SUPPORT_POLICIES, Term, TermOutput, check_observable
+from likelihoods.base import (
+    SUPPORT_POLICIES,
+    Term,
+    TermOutput,
+    check_observable,
+    value_outside,
+)
 from surrogates.params import Interval, Options
 from surrogates.prediction import Prediction
 
@@ -307,4 +313,5 @@ class SignalRegion(Term):
                     np.log(pred.p_defined) + logl, np.log1p(-pred.p_defined) + logl_none
                 )
             columns["p_defined"] = pred.p_defined
-        return TermOutput(log_likelihood=logl, outside=pred.outside_domain, columns=columns)
+        return TermOutput(log_likelihood=logl, outside=value_outside(pred, self.support),
+                          columns=columns)

@@ -36,7 +36,13 @@ from typing import Any, ClassVar
 import numpy as np
 from scipy.special import logsumexp
 
-from likelihoods.base import SUPPORT_POLICIES, Term, TermOutput, check_observable
+from likelihoods.base import (
+    SUPPORT_POLICIES,
+    Term,
+    TermOutput,
+    check_observable,
+    value_outside,
+)
 from surrogates.params import Interval, Options
 from surrogates.prediction import Prediction
 
@@ -141,4 +147,5 @@ class GaussianMeasurement(Term):
             with np.errstate(divide="ignore"):
                 logl = logl + np.log(pred.p_defined)
             columns["p_defined"] = pred.p_defined
-        return TermOutput(log_likelihood=logl, outside=pred.outside_domain, columns=columns)
+        return TermOutput(log_likelihood=logl, outside=value_outside(pred, self.support),
+                          columns=columns)

@@ -135,6 +135,14 @@ def predict_observable(observable: Any, X: np.ndarray, name: str) -> Prediction:
                 f"term {name!r}: predict() returned p_defined of shape {p_defined.shape} or "
                 f"outside [0, 1]; expected probabilities of shape ({n},)"
             )
+    support_outside = getattr(pred, "support_outside", None)
+    if support_outside is not None:
+        support_outside = np.asarray(support_outside, bool)
+        if support_outside.shape != (n,):
+            raise ValueError(
+                f"term {name!r}: predict() returned support_outside of shape "
+                f"{support_outside.shape}; expected ({n},)"
+            )
     return Prediction(
         mean=mean,
         std=std,
@@ -142,4 +150,5 @@ def predict_observable(observable: Any, X: np.ndarray, name: str) -> Prediction:
         weights=None if weights is None else np.asarray(weights, float),
         outside_domain=outside,
         p_defined=p_defined,
+        support_outside=support_outside,
     )

@@ -541,6 +541,7 @@ class Surrogate(Configurable, ABC):
         if self.recalibration_ is not None:
             out = _rescaled(out, self.recalibration_)
         tt = self._transform(Fa)
+        support = None if self.support_ is None else self._support_prediction(Xa, Fa)
         if isinstance(out, GaussianOutput):
             mean, std = tt.inverse_gaussian(_np(out.mean), _np(out.std))
             samples = weights = None
@@ -561,16 +562,17 @@ class Surrogate(Configurable, ABC):
             outside_domain=outside if far is None else outside | far,
             target=self.target.name,
             unit=self.target.unit,
-            p_defined=None if self.support_ is None else self._p_defined(Xa, Fa),
+            p_defined=None if support is None else support.mean,
             far_from_data=far,
+            support_outside=None if support is None else support.outside_domain,
         )
 
-    def _p_defined(self, Xa: np.ndarray, Fa: np.ndarray) -> np.ndarray:
-        """The support model's probability that the target exists at ``Xa`` (features ``Fa``
-        of this surrogate's map)."""
+    def _support_prediction(self, Xa: np.ndarray, Fa: np.ndarray) -> Prediction:
+        """The support model's prediction at ``Xa`` (features ``Fa`` of this surrogate's map):
+        its ``mean`` is the probability that the target exists."""
         shared = self.support_.features == self.features
         return self.support_._predict_points(Xa, strict=False,
-                                             features=Fa if shared else None).mean
+                                             features=Fa if shared else None)
 
     def recorded_split(self, df: pd.DataFrame) -> Split:
         """The split of ``df`` made as for this surrogate's training (``fit_info_``).

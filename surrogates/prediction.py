@@ -50,6 +50,10 @@ class Prediction:
         the target requires one), from the surrogate's support model
         (:meth:`~surrogates.base.Surrogate.fit_support`); None when it has none. ``mean``
         and ``std`` describe the value *where it exists*.
+    support_outside : ndarray of bool, shape (n_points,), or None
+        True where the support model itself extrapolates (outside the box of its own
+        training inputs, which hold every point its target is selected from, with or without
+        a value); None without a support model. ``outside_domain`` is the value model's.
     """
 
     mean: np.ndarray
@@ -61,6 +65,7 @@ class Prediction:
     unit: str = ""
     p_defined: np.ndarray | None = None
     far_from_data: np.ndarray | None = None
+    support_outside: np.ndarray | None = None
 
     def member_weights(self) -> np.ndarray:
         """Weights of :attr:`samples`, shape (n_members,); equal when :attr:`weights` is None."""

@@ -9,10 +9,12 @@ import pytest
 from scipy.stats import norm
 
 from likelihoods import FunctionObservable, GaussianMeasurement, SignalRegion
+from likelihoods.base import SUPPORT_FLOOR
 from likelihoods.counting import log_width, profile_log_likelihood, saturated_log_likelihood
 from surrogates import Surrogate
 from surrogates.data import labels
 from surrogates.mlp import MLPEnsemble
+from surrogates.prediction import Prediction
 from surrogates.space import PMSSM19
 from surrogates.targets import TARGETS, Quantity, Selection, Target
 
@@ -156,3 +158,57 @@ def test_the_terms_report_p_defined_and_take_a_zero_probability_silently(make):
         frame = make(obs).evaluate(X)
     np.testing.assert_array_equal(frame["p_defined"], p)
     assert np.all(np.isfinite(frame["logl"][1:]))
+
+
+class _Extrapolating:
+    """Four points: p_defined below / above the floor, the value model's and the support
+    model's own outside-domain flags set one at a time."""
+
+    space = PMSSM19
+    p = np.array([SUPPORT_FLOOR / 10, 0.5, SUPPORT_FLOOR / 10, SUPPORT_FLOOR, 0.5])
+    value_outside = np.array([True, True, False, True, False])
+    support_outside = np.array([False, False, True, False, False])
+
+    def predict(self, X):
+        n = len(X)
+        return Prediction(mean=np.full(n, 124.0), std=np.full(n, 0.5), samples=None,
+                          weights=None, outside_domain=self.value_outside, p_defined=self.p,
+                          support_outside=self.support_outside)
+
+
+@pytest.mark.parametrize("make", [
+    lambda obs, **kw: GaussianMeasurement("mh", obs, 125.0, 0.2, 2.0, **kw),
+    lambda obs, **kw: SignalRegion("sr", obs, **SR, **kw),
+])
+def test_an_extrapolated_value_counts_only_where_it_can_matter(make):
+    """Under the mixture the value model's flag counts where p_defined >= SUPPORT_FLOOR,
+    the support model's everywhere; support="ignore" uses the value everywhere, so its flag."""
+    X = np.full((5, 19), 100.0)
+    frame = make(_Extrapolating()).evaluate(X)
+    np.testing.assert_array_equal(frame["outside"], [False, True, True, True, False])
+    np.testing.assert_array_equal(np.isfinite(frame["logl"]), [True, False, False, False, True])
+    ignored = make(_Extrapolating(), support="ignore").evaluate(X)
+    np.testing.assert_array_equal(ignored["outside"], _Extrapolating.value_outside)
+
+
+def test_a_surrogate_reports_its_support_models_own_domain(supported):
+    """The value model learnt on M1 > 0 only: at M1 = -2500 GeV its box is left, the support
+    model's (the whole sample) is not, and the value does not exist there, so the terms
+    keep the point; past the support model's box in M2 both flags are set."""
+    X = SPACE.sample_uniform(3, 4)
+    X[:, 0] = [2500.0, -2500.0, 2500.0]
+    X[2, 1] = SPACE.high[1]  # beyond the largest M2 of the 2,000 training draws
+    pred = supported.predict(X)
+    np.testing.assert_array_equal(pred.outside_domain, [False, True, True])
+    np.testing.assert_array_equal(pred.support_outside, [False, False, True])
+    frame = SignalRegion("sr", supported, **SR).evaluate(X)
+    assert pred.p_defined[1] < SUPPORT_FLOOR
+    np.testing.assert_array_equal(frame["outside"], [False, False, True])
+    assert np.isfinite(frame["logl"][1]) and frame["logl"][2] == -np.inf
+
+
+def test_a_support_flag_of_the_wrong_shape_is_named():
+    bad = _Extrapolating()
+    bad.support_outside = np.zeros(2, bool)
+    with pytest.raises(ValueError, match=r"support_outside of shape \(2,\); expected \(5,\)"):
+        SignalRegion("sr", bad, **SR).evaluate(np.full((5, 19), 100.0))
