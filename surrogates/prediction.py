@@ -74,11 +74,11 @@ class Prediction:
 
     def to_frame(self, ids: Any) -> pd.DataFrame:
         """One row per point: ``id``, ``mean``, ``std``, ``outside_domain``, and
-        ``p_defined`` and ``far_from_data`` where the surrogate has them (the columns
-        ``bsm-surrogates predict`` writes)."""
+        ``p_defined``, ``support_outside`` and ``far_from_data`` where the surrogate has them
+        (the columns ``bsm-surrogates predict`` writes)."""
         frame = pd.DataFrame({"id": np.asarray(ids), "mean": self.mean, "std": self.std,
                               "outside_domain": self.outside_domain})
-        for column in ("p_defined", "far_from_data"):
+        for column in ("p_defined", "support_outside", "far_from_data"):
             if getattr(self, column) is not None:
                 frame[column] = getattr(self, column)
         return frame

@@ -75,7 +75,7 @@ def test_train_with_support_predicts_where_the_cross_section_exists(tmp_path):
     assert main(["predict", "--model", str(out), "--data", str(src), "--out", str(dst)]) == 0
     written = pd.read_csv(dst)
     assert list(written.columns) == [
-        "id", "mean", "std", "outside_domain", "p_defined", "far_from_data"
+        "id", "mean", "std", "outside_domain", "p_defined", "support_outside", "far_from_data"
     ]
     np.testing.assert_allclose(
         written["p_defined"], Surrogate.load(out).predict(features(split.test.iloc[:50])).p_defined,

@@ -229,8 +229,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", required=True, help="CSV/Parquet with the 19 parameter columns")
     p.add_argument(
         "--out", required=True,
-        help="CSV to write: id, mean, std, outside_domain (and p_defined, far_from_data where "
-        "the model has them; with --scheduler or --partition-rows: .parquet, .csv or .csv.gz)",
+        help="CSV to write: id, mean, std, outside_domain (and p_defined, support_outside, "
+        "far_from_data where the model has them; with --scheduler or --partition-rows: "
+        ".parquet, .csv or .csv.gz)",
     )
     p.add_argument(
         "--scheduler",
