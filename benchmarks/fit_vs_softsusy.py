@@ -44,6 +44,7 @@ and P(|mu| < 500 GeV) before and after.
 Usage::
 
     python benchmarks/fit_vs_softsusy.py --out runs/fit_vs_softsusy
+    python benchmarks/fit_vs_softsusy.py --models runs/models   # your own <target>_bnn folders
 
 Prints one table per scenario; writes ``agreement.json``.
 """
@@ -158,6 +159,13 @@ def softsusy_observables(points: pd.DataFrame) -> tuple:
             FunctionObservable(lambda _: valid, "valid", space=PMSSM19))
 
 
+def load_model(target: str, folder: str | None) -> Surrogate:
+    """``folder/<target>_bnn`` when it exists, else the shipped BNN of ``target``."""
+    path = None if folder is None else Path(folder) / f"{target}_bnn"
+    return Surrogate.load(path) if path is not None and path.exists() else Surrogate.pretrained(
+        target, "bnn")
+
+
 def seen_ids(models: dict[str, Surrogate]) -> set:
     """Ids of the points any model (or its support model) trained or validated on."""
     seen: set = set()
@@ -208,6 +216,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", default="runs/fit_vs_softsusy")
     ap.add_argument("--limit", type=int, default=0, help="use N random draws only (a smoke run)")
+    ap.add_argument("--models", help="folder of <target>_bnn models to check instead of the "
+                    "shipped ones (a target without a folder there: the shipped model)")
     ap.add_argument("--softsusy-points", type=int, default=300,
                     help="posterior draws of the sub-space fit that SOFTSUSY labels (0: skip)")
     ap.add_argument("--skip-importance", action="store_true",
@@ -222,7 +232,10 @@ def main() -> None:
     names = list(PMSSM19.names)
     lows, highs = PMSSM19.low, PMSSM19.high
     t0 = time.perf_counter()
-    models = {t: Surrogate.pretrained(t, "bnn") for t in ("higgs_mass", "xsec", "validity")}
+    models = {t: load_model(t, args.models) for t in ("higgs_mass", "xsec", "validity")}
+    for t, m in models.items():
+        print(f"{t}: {m.fit_info_.get('data')} data, split {m.fit_info_.get('split', 'rows')}, "
+              f"trained in {m.fit_info_.get('train_seconds', float('nan')):.0f} s", flush=True)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     results: dict[str, dict] = {}
