@@ -54,29 +54,33 @@ applies it in :meth:`~surrogates.base.Surrogate.predict`. Two are offered
        of the largest spreads is halved while they span more than a factor of 2 and each
        half keeps ``min_per_bin // 2`` points (the spread has a long upper tail: on the
        shipped m_h model's validation split it runs over a factor of 38 in the top 5 % and
-       of 13 in the other 95 %); in bin :math:`b` the quantiles :math:`q_b(a_j)` of the
-       absolute pulls :math:`|z_i - \mu_i| / s_i` are kept at the levels :math:`a_j = (2j + 1)/M`,
-       :math:`j = 0 \dots M/2 - 1` (numpy's linear quantiles);
+       of 13 in the other 95 %); in bin :math:`b` the median pull :math:`c_b` of
+       :math:`(z_i - \mu_i) / s_i` and the quantiles :math:`q_b(a_j)` of the absolute pulls
+       about it, :math:`|(z_i - \mu_i) / s_i - c_b|`, are kept at the levels
+       :math:`a_j = (2j + 1)/M`, :math:`j = 0 \dots M/2 - 1` (numpy's linear quantiles);
     2. each level's half-width :math:`\tilde s_b\, q_b(a_j)` is made non-decreasing in the
        bins' median spread :math:`\tilde s_b` (isotonic regression weighted by bin counts,
        order-preserving, so the levels stay sorted);
-    3. a new point gets :math:`\ln q(a_j)` interpolated linearly in :math:`\ln s` between the
-       bins, held constant below the first; above the last bin's median spread the
-       half-widths :math:`s\,q(a_j)` are held instead (the errors stop growing with the
-       spread there: on the shipped m_h model's validation split the rms error is 2-3 GeV
-       from the 99th to the 100th percentile of the spread, while the spread grows from 2 to
-       20 GeV; growing the half-widths with it made the members' variance 6 times the mean
-       squared error on the test split). Its predictive becomes the :math:`M` equally weighted
-       members :math:`\mu \pm s\, q(a_j)`, symmetric about the model's mean (which does not
-       move): the quantiles of the calibrated distribution at the plotting positions
-       :math:`(i + 1/2)/M` (Hazen's, numpy's ``method="hazen"``). Their central interval of
-       probability :math:`a` (:func:`~surrogates.metrics.interval_coverage`) is
-       :math:`\mu \pm s\, q(a)` at the levels :math:`a_j`, interpolated between them and
-       held at the outermost members beyond :math:`a = 1 - 1/M`: the k-sigma intervals
-       (68.3, 95.4 %) cover as on the validation split, in every bin of the spread; the
-       99.7 % one is that of 99 % for the default 100 members. The members' standard
-       deviation :math:`s\,c(s)`, :math:`c = \mathrm{rms}_j\, q(a_j)`, is the predictive's
-       (heavy tails make it wider than the half-width of the central 68 %).
+    3. a new point gets :math:`\ln q(a_j)` (and :math:`c`) interpolated linearly in :math:`\ln
+       s` between the bins, held constant below the first; above the last bin's median spread
+       the half-widths :math:`s\,q(a_j)` are held instead (the errors stop growing with the
+       spread there: on the shipped m_h model's validation split the rms error is 2-3 GeV from
+       the 99th to the 100th percentile of the spread, while the spread grows from 2 to 20 GeV;
+       growing the half-widths with it made the members' variance 6 times the mean squared error
+       on the test split; :math:`s\,c` is held with them). Its predictive becomes the :math:`M`
+       equally weighted members :math:`\mu + s\,(c \pm q(a_j))`, symmetric about the model's
+       mean moved by the median pull (a network biased by a fraction of its spread is
+       re-centred: the shipped sigma model's validation truths lie above the networks' mean
+       in 44 % of the points, median pull -0.02 to -0.11 per bin): the quantiles of the
+       calibrated distribution at the plotting positions :math:`(i + 1/2)/M` (Hazen's,
+       numpy's ``method="hazen"``). Their central interval of probability :math:`a`
+       (:func:`~surrogates.metrics.interval_coverage`) is :math:`\mu + s\,(c \pm q(a))` at the
+       levels :math:`a_j`, interpolated between them and held at the outermost members beyond
+       :math:`a = 1 - 1/M`: the k-sigma intervals (68.3, 95.4 %) cover as on the validation
+       split, in every bin of the spread; the 99.7 % one is that of 99 % for the default 100
+       members. The members' standard deviation :math:`s\,r(s)`, :math:`r = \mathrm{rms}_j\,
+       q(a_j)`, is the predictive's (heavy tails make it wider than the half-width of the
+       central 68 %).
 
     The likelihood terms see these members: a mixture over members
     (``GaussianMeasurement(uncertainty="mixture")``, the signal nuisance of
@@ -297,8 +301,16 @@ def _monotone_in_spread(
     iso = IsotonicRegression(increasing=True)
     fitted = np.column_stack([iso.fit(log_med, col, sample_weight=counts).predict(log_med)
                               for col in widths.T])
+    return _pooled_by_knot(log_med, fitted, counts)
+
+
+def _pooled_by_knot(
+    log_med: np.ndarray, values: np.ndarray, counts: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of ``values`` (n_bins, n_columns) of bins with equal ``log_med`` averaged, weighted
+    by ``counts``. Returns (the distinct ``log_med``, increasing; values per knot)."""
     knots, inverse = np.unique(log_med, return_inverse=True)
-    pooled = np.stack([np.bincount(inverse, weights=col * counts) for col in fitted.T], axis=1)
+    pooled = np.stack([np.bincount(inverse, weights=col * counts) for col in values.T], axis=1)
     return knots, pooled / np.bincount(inverse, counts)[:, None]
 
 
@@ -320,12 +332,16 @@ class LocalQuantile:
         :meth:`fit` makes it); False, the pulls stay and the half-widths grow with the
         spread, as recalibrations saved without this key were fitted (they predict as
         saved).
+    shift : ndarray of shape (n_knots,)
+        Median of the signed pulls ``(z - mean) / std`` per knot: the members' centre is
+        ``mean + std * shift`` (zeros for recalibrations saved without it).
     """
 
     log_s: np.ndarray
     abs_pulls: np.ndarray
     n_val: int
     hold_above: bool = True
+    shift: np.ndarray | None = None
 
     @staticmethod
     def levels(n_nodes: int) -> np.ndarray:
@@ -370,16 +386,22 @@ class LocalQuantile:
         if n_nodes < 4 or n_nodes % 2:
             raise ValueError(f"n_nodes must be an even integer >= 4; got {n_nodes!r}")
         z, mean, std = (np.asarray(a, np.float64) for a in (z, mean, std))
-        bins, ratio = _spread_bins(z, mean, std, n_bins, min_per_bin, split_tail=True)
+        bins, _ = _spread_bins(z, mean, std, n_bins, min_per_bin, split_tail=True)
+        pulls = (z - mean) / std
         levels = cls.levels(n_nodes)
         med = np.array([np.median(std[b]) for b in bins])
-        q = np.stack([np.quantile(ratio[b], levels) for b in bins])  # (n_bins, n_levels)
+        centre = np.array([np.median(pulls[b]) for b in bins])
+        q = np.stack([np.quantile(np.abs(pulls[b] - c), levels)
+                      for b, c in zip(bins, centre, strict=True)])  # (n_bins, n_levels)
         knots, half = _monotone_in_spread(med, med[:, None] * q, bins)
-        return cls(log_s=knots, abs_pulls=half / np.exp(knots)[:, None], n_val=int(z.size))
+        _, shift = _pooled_by_knot(np.log(med), centre[:, None],
+                                   np.array([b.size for b in bins], float))
+        return cls(log_s=knots, abs_pulls=half / np.exp(knots)[:, None], n_val=int(z.size),
+                   shift=shift[:, 0])
 
     def nodes(self, std: np.ndarray) -> np.ndarray:
-        r"""The standardised members :math:`\pm q(a_j)` at raw spreads ``std``, shape
-        (n_nodes, n_points), sorted along the first axis."""
+        r"""The standardised members :math:`c \pm q(a_j)` at raw spreads ``std`` (:math:`c`
+        the bins' median pull), shape (n_nodes, n_points), sorted along the first axis."""
         log_std = np.log(np.maximum(np.asarray(std, np.float64), np.finfo(float).tiny))
         pos = np.interp(log_std, self.log_s, np.arange(self.log_s.size, dtype=float))
         lo = np.floor(pos).astype(int)
@@ -388,15 +410,22 @@ class LocalQuantile:
         # ln q linear in ln s, i.e. ln(s q) too: half-widths non-decreasing between the knots
         log_q = np.log(np.maximum(self.abs_pulls, np.finfo(float).tiny))
         half = np.exp((1.0 - t) * log_q[lo] + t * log_q[hi])  # (n_points, n_levels)
+        shift = (np.zeros(log_std.shape) if self.shift is None
+                 else (1.0 - t[:, 0]) * self.shift[lo] + t[:, 0] * self.shift[hi])
         if self.hold_above:  # s q held at the last knot's: q shrinks as 1 / s beyond it
-            half *= np.minimum(1.0, np.exp(self.log_s[-1] - log_std))[:, None]
-        return np.concatenate([-half[:, ::-1], half], axis=1).T
+            beyond = np.minimum(1.0, np.exp(self.log_s[-1] - log_std))
+            half *= beyond[:, None]
+            shift = shift * beyond
+        return (shift[:, None] + np.concatenate([-half[:, ::-1], half], axis=1)).T
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable state."""
-        return {"kind": "local_quantile", "log_s": self.log_s.tolist(),
-                "abs_pulls": self.abs_pulls.tolist(), "n_val": self.n_val,
-                "hold_above": self.hold_above}
+        state = {"kind": "local_quantile", "log_s": self.log_s.tolist(),
+                 "abs_pulls": self.abs_pulls.tolist(), "n_val": self.n_val,
+                 "hold_above": self.hold_above}
+        if self.shift is not None:
+            state["shift"] = self.shift.tolist()
+        return state
 
     @classmethod
     def from_dict(cls, state: dict[str, Any]) -> LocalQuantile:
@@ -404,7 +433,8 @@ class LocalQuantile:
         return cls(log_s=np.asarray(state["log_s"], float),
                    abs_pulls=np.asarray(state["abs_pulls"], float).reshape(
                        len(state["log_s"]), -1),
-                   n_val=int(state["n_val"]), hold_above=bool(state.get("hold_above", False)))
+                   n_val=int(state["n_val"]), hold_above=bool(state.get("hold_above", False)),
+                   shift=None if "shift" not in state else np.asarray(state["shift"], float))
 
 
 #: A fitted recalibration: each kind has ``to_dict`` and ``n_val``; the scales ``factor``, the
@@ -451,6 +481,6 @@ def rescale_spread(
     """
     if isinstance(recalibration, LocalQuantile):
         nodes = recalibration.nodes(std)
-        return std * np.sqrt(np.mean(nodes**2, axis=0)), mean + std * nodes
+        return std * np.std(nodes, axis=0), mean + std * nodes
     c = recalibration.factor(std)
     return c * std, None if samples is None else mean + c * (samples - mean)

@@ -85,7 +85,9 @@ def test_heavy_tailed_errors_are_covered_at_every_level_in_every_decile():
     err, mean, s = _miscalibrated(100_000, rng, t4)
     std, samples = rescale_spread(recal, mean, s)
     assert samples.shape == (100, 100_000)
-    np.testing.assert_allclose(samples.mean(axis=0), mean, atol=1e-12)  # symmetric members
+    centre = samples.mean(axis=0)  # symmetric members about the shifted centre
+    np.testing.assert_allclose(samples + samples[::-1], np.broadcast_to(2 * centre, samples.shape),
+                               rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(std, samples.std(axis=0), rtol=1e-12)
     # the intervals of 68.3 and 95.4 %; the 99.7 % one is the 99 % of 100 members (Hazen)
     target = np.array([nominal_coverage(1.0), nominal_coverage(2.0), 0.99])
@@ -99,14 +101,35 @@ def test_heavy_tailed_errors_are_covered_at_every_level_in_every_decile():
     assert np.abs(before - target).max() > 0.3
 
 
+def test_a_biased_mean_is_recentred_on_the_median_pull():
+    """Networks biased by 0.3 of their spread (truth = mean + s (t4 + 0.3)): the members are
+    centred on the bins' median pull, so half of the fresh truths lie above their median (4
+    binomial sd of 50,000 points: 0.009), where members about the mean put 62 % above; the
+    fitted shift is 0.3 to the sd of a median of 1,000 t4 draws (~0.04) per bin, pooled."""
+    rng = np.random.default_rng(11)
+
+    def draw(n):
+        s = np.exp(rng.uniform(-1.0, 1.0, n))
+        return s * (rng.standard_t(4, n) + 0.3), np.zeros(n), s
+
+    recal = LocalQuantile.fit(*draw(20_000))
+    assert np.abs(recal.shift - 0.3).max() < 0.15 and abs(recal.shift.mean() - 0.3) < 0.03
+    z, mean, s = draw(50_000)
+    _, samples = rescale_spread(recal, mean, s)
+    assert abs(np.mean(z > np.median(samples, axis=0)) - 0.5) < 0.009
+    unshifted = LocalQuantile(log_s=recal.log_s, abs_pulls=recal.abs_pulls, n_val=recal.n_val)
+    assert np.mean(z > np.median(rescale_spread(unshifted, mean, s)[1], axis=0)) > 0.6
+
+
 def test_local_quantile_members_are_the_validation_quantiles_of_one_bin():
-    """One bin (all spreads equal): the members are +-s times the numpy quantiles of the
-    absolute pulls at (2j + 1) / M."""
+    """One bin (all spreads equal): the members are s times the median pull c plus-minus the
+    numpy quantiles of the absolute pulls about c at (2j + 1) / M."""
     rng = np.random.default_rng(5)
-    z = rng.standard_cauchy(1000)
+    z = 0.5 + rng.standard_cauchy(1000)
     recal = LocalQuantile.fit(z, np.zeros(1000), np.full(1000, 2.0), n_bins=1, n_nodes=10)
-    q = np.quantile(np.abs(z) / 2.0, [0.1, 0.3, 0.5, 0.7, 0.9])
-    members = np.concatenate([-q[::-1], q])
+    c = np.median(z) / 2.0
+    q = np.quantile(np.abs(z / 2.0 - c), [0.1, 0.3, 0.5, 0.7, 0.9])
+    members = c + np.concatenate([-q[::-1], q])
     nodes = recal.nodes(np.array([0.5, 2.0, 4.0]))
     # below the knot the pulls are held, above it the half-widths 2 q (pulls 2 q / 4)
     np.testing.assert_allclose(nodes.T, [members, members, members / 2], rtol=1e-12)
@@ -115,10 +138,12 @@ def test_local_quantile_members_are_the_validation_quantiles_of_one_bin():
     np.testing.assert_allclose(std, np.array([0.5, 2.0, 2.0]) * np.sqrt(np.mean(q**2)),
                                rtol=1e-12)
     assert LocalQuantile.from_dict(recal.to_dict()).to_dict() == recal.to_dict()
-    # saved without ``hold_above`` (fitted before the tail was held): pulls held above too
+    # saved without ``hold_above`` and ``shift`` (fitted before the tail was held and the
+    # centre moved): centred on the mean, pulls held above the knot too
     old = LocalQuantile.from_dict({k: v for k, v in recal.to_dict().items()
-                                   if k != "hold_above"})
-    np.testing.assert_allclose(old.nodes(np.array([4.0]))[:, 0], members, rtol=1e-12)
+                                   if k not in ("hold_above", "shift")})
+    np.testing.assert_allclose(old.nodes(np.array([4.0]))[:, 0],
+                               np.concatenate([-q[::-1], q]), rtol=1e-12)
     assert LocalQuantile.fit(z, np.zeros(1000), np.ones(1000), n_nodes=4).n_nodes == 4
     for bad in (3, 7, 2):
         with pytest.raises(ValueError, match=f"n_nodes must be an even integer >= 4; got {bad}"):
@@ -126,14 +151,17 @@ def test_local_quantile_members_are_the_validation_quantiles_of_one_bin():
 
 
 def test_local_quantile_pools_decreasing_bins_weighted_by_their_counts():
-    """Three bins of 3, 2 and 2 points (std 1, 2, 4) whose half-widths 4, 2, 1 decrease:
-    isotonic regression pools them into the count-weighted mean (3*4 + 2*2 + 2*1) / 7."""
+    """Three bins of 3, 2 and 2 points (std 1, 2, 4), median pulls 0, whose half-widths
+    decrease: at the levels 1/4 and 3/4 the quantiles of |pulls| 4, 0, 4 are 2 and 4 (half-
+    widths 2, 4), of 1, 1 and of 0.25, 0.25 times the spreads 2 and 4 half-widths 2 and 1:
+    isotonic regression pools each level into the count-weighted means 12/7 and 18/7."""
     std = np.array([1.0, 1, 1, 2, 2, 4, 4])
-    z = np.array([4.0, -4, 4, 2, -2, 1, -1])  # |pulls| 4, 1, 0.25 per bin
+    z = np.array([4.0, 0, -4, 2, -2, 1, -1])
     recal = LocalQuantile.fit(z, np.zeros(7), std, min_per_bin=2, n_nodes=4)
     np.testing.assert_allclose(recal.log_s, np.log([1.0, 2.0, 4.0]), rtol=1e-12)
-    np.testing.assert_allclose(recal.abs_pulls, (18 / 7) / std[[0, 3, 5], None] * np.ones(2),
+    np.testing.assert_allclose(recal.abs_pulls, np.array([12 / 7, 18 / 7]) / std[[0, 3, 5], None],
                                rtol=1e-12)
+    np.testing.assert_array_equal(recal.shift, np.zeros(3))
 
 
 @pytest.mark.parametrize("kind", [LocalQuantile, LocalScale])
@@ -177,7 +205,8 @@ def test_local_quantile_half_widths_grow_with_the_spread():
     z = rng.normal(size=8000) * 0.1 / s  # true error 0.1 / s: smaller where s is larger
     recal = LocalQuantile.fit(z, np.zeros(8000), s)
     grid = np.exp(np.linspace(np.log(0.1), np.log(1.0), 50))
-    half = grid * recal.nodes(grid)[50:]  # (levels, spreads)
+    nodes = recal.nodes(grid)
+    half = grid * (nodes[50:] - nodes[:50][::-1]) / 2  # (levels, spreads)
     assert (np.diff(half, axis=1) >= -1e-12).all()
     assert (np.diff(half, axis=0) >= -1e-12).all()  # levels stay sorted
 
@@ -193,7 +222,10 @@ def test_a_loaded_surrogate_is_recalibrated_to_heavy_tails_without_retraining(tm
     assert model.recalibration == "local_quantile"
     after = model.predict(Xv)
     assert after.samples.shape == (100, 600) and after.weights is None
-    np.testing.assert_allclose(after.mean, before.mean, rtol=1e-6)  # symmetric about it
+    # symmetric about the networks' mean moved by the median pull of its bin
+    np.testing.assert_allclose(after.samples + after.samples[::-1],
+                               np.broadcast_to(2 * after.mean, (100, 600)), rtol=1e-5)
+    assert np.abs(after.mean - before.mean).max() < after.std.max()
     # on the data it was fitted on (3 bins of 200, interpolated between), the 68 % and 95 %
     # intervals cover within 3 binomial sd of 600 points (0.019 / 0.0085)
     cov = np.array(list(interval_coverage(yv, after.samples, K[:2]).values()))
@@ -347,6 +379,9 @@ def test_tied_spreads_are_binned_in_the_order_of_the_validation_points():
     recal = LocalQuantile.fit(z, np.zeros(2000), std, n_nodes=6)
     for knot, s_b in enumerate((1.0, 2.0)):
         bins = np.array_split(np.flatnonzero(std == s_b), 5)
-        q = [np.quantile(np.abs(z[b]) / s_b, LocalQuantile.levels(6)) for b in bins]
+        pulls = [z[b] / s_b for b in bins]
+        q = [np.quantile(np.abs(p - np.median(p)), LocalQuantile.levels(6)) for p in pulls]
         np.testing.assert_allclose(recal.abs_pulls[knot], np.mean(q, axis=0), rtol=1e-12)
+        np.testing.assert_allclose(recal.shift[knot], np.mean([np.median(p) for p in pulls]),
+                                   rtol=1e-12)
     np.testing.assert_allclose(recal.log_s, np.log([1.0, 2.0]), rtol=1e-12)
