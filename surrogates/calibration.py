@@ -332,9 +332,10 @@ class LocalQuantile:
         :meth:`fit` makes it); False, the pulls stay and the half-widths grow with the
         spread, as recalibrations saved without this key were fitted (they predict as
         saved).
-    shift : ndarray of shape (n_knots,)
+    shift : ndarray of shape (n_knots,) or None
         Median of the signed pulls ``(z - mean) / std`` per knot: the members' centre is
-        ``mean + std * shift`` (zeros for recalibrations saved without it).
+        ``mean + std * shift``; None (centred on the mean) for recalibrations saved without
+        it.
     """
 
     log_s: np.ndarray
