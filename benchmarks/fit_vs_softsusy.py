@@ -160,10 +160,13 @@ def softsusy_observables(points: pd.DataFrame) -> tuple:
 
 
 def load_model(target: str, folder: str | None) -> Surrogate:
-    """``folder/<target>_bnn`` when it exists, else the shipped BNN of ``target``."""
+    """``folder/<target>_bnn`` when it exists, else the shipped BNN of ``target`` (said)."""
     path = None if folder is None else Path(folder) / f"{target}_bnn"
-    return Surrogate.load(path) if path is not None and path.exists() else Surrogate.pretrained(
-        target, "bnn")
+    if path is not None and path.exists():
+        print(f"{target}: {path}", flush=True)
+        return Surrogate.load(path)
+    print(f"{target}: the shipped BNN", flush=True)
+    return Surrogate.pretrained(target, "bnn")
 
 
 def seen_ids(models: dict[str, Surrogate]) -> set:
@@ -223,6 +226,8 @@ def main() -> None:
     ap.add_argument("--skip-importance", action="store_true",
                     help="only the sub-space fit (the importance comparison takes ~30 min)")
     args = ap.parse_args()
+    if args.models is not None and not Path(args.models).is_dir():
+        ap.error(f"--models: no folder {args.models!r}")
     torch.set_num_threads(2)
     points = load_points("full")
     cases = scenarios(points)  # benchmarks chosen from all draws
@@ -249,7 +254,7 @@ def main() -> None:
         write_text(out / "agreement.json", json.dumps(results, indent=1, default=str))
         return
     preds = {t: Cached(m.predict(X)) for t, m in models.items()}
-    print(f"predicted {len(X)} draws with the shipped surrogates in "
+    print(f"predicted {len(X)} draws with the surrogates in "
           f"{time.perf_counter() - t0:.0f} s", flush=True)
     unseen = ~points["id"].isin(seen_ids(models)).to_numpy()
     print(f"{unseen.sum()} draws no shipped model trained or validated on", flush=True)
