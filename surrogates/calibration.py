@@ -233,9 +233,9 @@ class LocalScale:
             are fewer than ``min_per_bin`` points.
         """
         z, mean, std = (np.asarray(a, np.float64) for a in (z, mean, std))
-        bins, ratio = _spread_bins(z, mean, std, n_bins, min_per_bin)
+        bins, pulls = _spread_bins(z, mean, std, n_bins, min_per_bin)
         med = np.array([np.median(std[b]) for b in bins])
-        factor = np.array([_best_factor(ratio[b]) for b in bins])
+        factor = np.array([_best_factor(np.abs(pulls[b])) for b in bins])
         knots, log_width = _monotone_in_spread(med, np.log(factor * med)[:, None], bins)
         return cls(log_s=knots, log_c=log_width[:, 0] - knots, n_val=int(z.size))
 
@@ -264,7 +264,8 @@ def _spread_bins(
     min_per_bin: int,
     split_tail: bool = False,
 ) -> tuple[list[np.ndarray], np.ndarray]:
-    """Checked inputs cut into bins of equal count by ``std``: (indices per bin, pulls).
+    """Checked inputs cut into bins of equal count by ``std``: (indices per bin, signed pulls
+    ``(z - mean) / std``).
 
     With ``split_tail`` the bin of the largest spreads is halved again and again while its
     spreads span more than a factor of 2 and each half keeps at least ``min_per_bin // 2``
@@ -287,7 +288,7 @@ def _spread_bins(
     while (split_tail and bins[-1].size // 2 >= max(1, min_per_bin // 2)
            and std[bins[-1][-1]] > 2.0 * std[bins[-1][0]]):
         bins[-1:] = np.array_split(bins[-1], 2)
-    return bins, np.abs(z - mean) / std
+    return bins, (z - mean) / std
 
 
 def _monotone_in_spread(
@@ -387,8 +388,7 @@ class LocalQuantile:
         if n_nodes < 4 or n_nodes % 2:
             raise ValueError(f"n_nodes must be an even integer >= 4; got {n_nodes!r}")
         z, mean, std = (np.asarray(a, np.float64) for a in (z, mean, std))
-        bins, _ = _spread_bins(z, mean, std, n_bins, min_per_bin, split_tail=True)
-        pulls = (z - mean) / std
+        bins, pulls = _spread_bins(z, mean, std, n_bins, min_per_bin, split_tail=True)
         levels = cls.levels(n_nodes)
         med = np.array([np.median(std[b]) for b in bins])
         centre = np.array([np.median(pulls[b]) for b in bins])
