@@ -136,10 +136,15 @@ def flops_per_point(model: Surrogate) -> float:
     if hasattr(model, "net_"):
         return 2.0 * sum(w.numel() for w in model.net_.weights)
     if getattr(model, "experts_", None) is not None:
-        # per expert: kernel row (n_k x d), mean (n_k), variance (triangular solve, n_k^2)
+        # per expert: kernel row (n_k x d), mean (n_k), variance (triangular solve, n_k^2);
+        # with n_nearest, that many experts of the mean size, plus the centroid distances
         mask = model.experts_.mask
         n_k = mask.sum(dim=1).double()
-        return float(2.0 * (n_k * (n_in + 1) + n_k**2).sum())
+        per_expert = 2.0 * (n_k * (n_in + 1) + n_k**2)
+        if getattr(model, "n_nearest", None) is None:
+            return float(per_expert.sum())
+        n_near = min(model.n_nearest, len(n_k))
+        return float(n_near * per_expert.mean() + 2.0 * len(n_k) * n_in)
     return float("nan")
 
 

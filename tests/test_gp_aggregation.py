@@ -87,15 +87,16 @@ def test_unknown_rule_is_rejected(experts):
 
 
 @pytest.mark.parametrize("method", AGGREGATIONS)
-def test_per_expert_priors_enter_the_correction_as_their_mean_precision(experts, method):
+def test_per_expert_priors_enter_as_each_experts_update_of_its_own_prior(experts, method):
     mean, var = experts
     prior = np.array([[0.8], [1.2], [1.7], [2.5], [3.0]])
     var = prior * var / PRIOR  # each expert below its own prior
     M = mean.shape[0]
     beta = {"rbcm": 0.5 * (np.log(prior) - np.log(var)), "gpoe": np.full_like(var, 1 / M)}.get(
         method, np.ones_like(var))
-    c = {"rbcm": 1 - beta.sum(0), "bcm": np.full(40, 1.0 - M)}.get(method, np.zeros(40))
-    precision = (beta / var).sum(0) + c * np.mean(1 / prior)
+    precision = (beta / var).sum(0)
+    if method in ("rbcm", "bcm"):
+        precision = precision + ((1 / M - beta) / prior).sum(0)
     m, v = aggregate(torch.tensor(mean), torch.tensor(var), torch.tensor(prior), method)
     np.testing.assert_allclose(v.numpy(), 1 / precision, rtol=1e-10)
     np.testing.assert_allclose(m.numpy(), (beta / var * mean).sum(0) / precision, rtol=1e-10)
@@ -147,3 +148,24 @@ def test_the_variance_floor_scales_with_the_prior_variance():
                      torch.zeros(1, 1, dtype=torch.float64), prior, "poe")
     assert v.item() == pytest.approx(torch.finfo(torch.float64).eps * prior, rel=1e-12)
     assert m.item() == pytest.approx(3.0, rel=1e-15)
+
+
+@pytest.mark.parametrize("method", ["rbcm", "bcm"])
+def test_per_expert_priors_keep_the_precision_positive(method):
+    """Three weakly informative experts of prior 1.6 beside an uninformed one of prior 0.05:
+    the correction c times the mean prior precision gave (rBCM) 7.4 - 1.4 * 5.47 < 0. Each
+    expert's update of its own prior, times the priors' geometric mean, is positive, and
+    with equal priors it is the shared-prior rule."""
+    prior = torch.tensor([[1.6], [1.6], [1.6], [0.05]], dtype=torch.float64)
+    var = torch.tensor([[1.6 * np.exp(-1.6)]] * 3 + [[0.05]], dtype=torch.float64)
+    mean = torch.tensor([[1.0], [1.2], [0.8], [0.0]], dtype=torch.float64)
+    m, v = aggregate(mean, var, prior, method)
+    beta = 0.5 * np.log(prior.numpy() / var.numpy()) if method == "rbcm" else np.ones((4, 1))
+    precision = (beta * (1 / var.numpy() - 1 / prior.numpy())).sum() + np.mean(1 / prior.numpy())
+    np.testing.assert_allclose(v.numpy(), 1 / precision, rtol=1e-12)
+    assert v.item() > 0
+    same = torch.full((4, 1), 1.6, dtype=torch.float64)
+    shared = aggregate(mean, var.clamp_max(1.6), torch.tensor(1.6, dtype=torch.float64), method)
+    per_expert = aggregate(mean, var.clamp_max(1.6), same, method)
+    np.testing.assert_allclose(per_expert[1].numpy(), shared[1].numpy(), rtol=1e-12)
+    np.testing.assert_allclose(per_expert[0].numpy(), shared[0].numpy(), rtol=1e-12)

@@ -6,7 +6,13 @@ import pytest
 import torch
 
 from surrogates.gp.aggregation import aggregate
-from surrogates.gp.experts import BatchedExperts, CholeskyError, partition, robust_cholesky
+from surrogates.gp.experts import (
+    BatchedExperts,
+    CholeskyError,
+    partition,
+    principal_bisection,
+    robust_cholesky,
+)
 
 D = 3
 
@@ -103,11 +109,66 @@ def test_chunked_prediction_equals_one_chunk():
 
 def test_partitions_cover_every_point_once():
     X = np.random.default_rng(0).normal(size=(103, D))
-    for method in ("random", "kmeans"):
+    for method in ("random", "kmeans", "tree"):
         index, mask = partition(X, 5, method, seed=1)
         assert sorted(index[mask].tolist()) == list(range(103))
-    index, mask = partition(X, 5, "random", seed=1)
-    assert set(mask.sum(1).tolist()) == {20, 21}
+    for method in ("random", "tree"):
+        index, mask = partition(X, 5, method, seed=1)
+        assert set(mask.sum(1).tolist()) == {20, 21}
+
+
+def test_principal_bisection_cuts_across_the_long_axis_into_equal_compact_parts():
+    """Points of a bar (x0 in [0, 8], x1, x2 in [0, 1]) cut into 8 parts: each part is one
+    slab of x0 of width ~1, and the parts' sizes differ by at most one."""
+    rng = np.random.default_rng(0)
+    X = rng.uniform(size=(1001, D)) * np.array([8.0, 1.0, 1.0])
+    parts = principal_bisection(X, 8, seed=0)
+    assert sorted(len(p) for p in parts)[-1] - sorted(len(p) for p in parts)[0] <= 1
+    slab = np.argsort(np.argsort(X[:, 0])) * 8 // len(X)  # the eighths of x0, by rank
+    majority = [np.bincount(slab[p], minlength=8) for p in parts]
+    assert sorted(int(np.argmax(c)) for c in majority) == list(range(8))
+    assert min(c.max() / c.sum() for c in majority) > 0.9  # the cuts tilt a little
+    for n_parts in (1, 3, 7, 1001):
+        parts = principal_bisection(X, n_parts, seed=0)
+        sizes = [len(p) for p in parts]
+        assert len(parts) == n_parts and sum(sizes) == 1001 and max(sizes) - min(sizes) <= 1
+
+
+@pytest.mark.parametrize("shared", [True, False])
+def test_chosen_experts_predict_what_all_experts_predict(shared):
+    """predict_latent_selected is predict_latent read at the chosen (point, expert) pairs,
+    with per-expert hyper-parameters too (each expert's own kernel)."""
+    X, y = _data(200)
+    Xs, _ = _data(37, seed=3)
+    experts = BatchedExperts(X.view(4, 50, D), y.view(4, 50), torch.ones(4, 50, dtype=torch.bool))
+    experts = experts.double()
+    if not shared:
+        experts = experts.per_expert()
+        with torch.no_grad():  # four different kernels and noises
+            experts.covar_module.base_kernel.raw_lengthscale.mul_(
+                torch.tensor([0.5, 1.0, 1.5, 2.0], dtype=torch.float64).view(4, 1, 1))
+            experts.likelihood.raw_noise.add_(torch.arange(4.0, dtype=torch.float64).view(4, 1))
+    mean, var = experts.predict_latent(Xs)
+    chosen = torch.stack([torch.arange(37) % 4, (torch.arange(37) + 2) % 4], dim=1)
+    m, v, prior = experts.predict_latent_selected(Xs, chosen)
+    rows = torch.arange(37)
+    for slot in range(2):
+        np.testing.assert_allclose(m[slot], mean[chosen[:, slot], rows], rtol=1e-10)
+        np.testing.assert_allclose(v[slot], var[chosen[:, slot], rows], rtol=1e-10)
+        np.testing.assert_allclose(
+            prior[slot], experts.prior_variance().detach().reshape(-1).expand(4)[chosen[:, slot]])
+
+
+def test_per_expert_copy_starts_from_the_shared_hyperparameters():
+    X, y = _data(200)
+    experts = BatchedExperts(X.view(4, 50, D), y.view(4, 50), torch.ones(4, 50, dtype=torch.bool))
+    experts = experts.double()
+    _set_hyperparameters(experts.likelihood, experts.covar_module)
+    own = experts.per_expert()
+    assert own.covar_module.outputscale.shape == (4,) and not own.shared
+    with torch.no_grad():
+        np.testing.assert_allclose(own.log_marginal_likelihood(),
+                                   experts.log_marginal_likelihood(), rtol=1e-12)
 
 
 def test_jitter_rescues_a_singular_matrix_and_failure_is_a_clear_error():

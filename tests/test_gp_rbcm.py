@@ -131,6 +131,7 @@ def test_validity_probabilities_are_calibrated(with_validation):
     [
         {"kernel": "matern52", "partition": "kmeans", "precision": "float64"},
         {"shared_hyperparameters": False, "aggregation": "gpoe"},
+        {"partition": "tree", "n_iter_local": 3, "n_nearest": 2},
     ],
 )
 @pytest.mark.parametrize("target", ["validity", "xsec"])
@@ -156,6 +157,11 @@ def test_invalid_configuration_is_rejected():
         ({"precision": "half"}, "'precision' .* must be one of"),
         ({"min_noise": 0.0}, "'min_noise' .* must be a float in"),
         ({"hyper_batch": 4, "shared_hyperparameters": False}, "hyper_batch needs shared"),
+        ({"n_nearest": 4}, r"n_nearest=4 needs local experts \(partition 'kmeans' or 'tree'\)"),
+        ({"n_nearest": 0, "partition": "tree"}, r"'n_nearest' .* an int in the range \[1, inf\)"),
+        ({"partition": "tree", "shared_hyperparameters": False},
+         "partition='tree', n_iter_local=0 needs shared_hyperparameters=True"),
+        ({"n_iter_local": 5, "shared_hyperparameters": False}, "n_iter_local=5 needs shared"),
     ):
         with pytest.raises(ValueError, match=msg):
             RBCM("higgs_mass", **kwargs)
@@ -200,8 +206,9 @@ def _exact_expert_moments(Xe, ye, Xs, lengthscale, outputscale, noise):
 @pytest.mark.parametrize("shared", [True, False])
 def test_predictive_is_the_rbcm_of_exact_gp_experts(shared):
     """The noisy predictive, rebuilt in numpy from the learnt hyper-parameters: exact GP
-    experts, the rBCM of Deisenroth & Ng (2015) eq. 20-21 (with per-expert priors, their mean
-    precision in the prior correction), plus the mean noise variance."""
+    experts, the rBCM of Deisenroth & Ng (2015) eq. 20-21 (with per-expert priors, each
+    expert's update of its own prior, surrogates/gp/aggregation.py), plus the mean noise
+    variance."""
     X, y, _ = noisy_data(240, seed=3)
     Xs = SQUARE.sample_uniform(50, 4)
     s = RBCM(SMOOTH, space=SQUARE, shared_hyperparameters=shared, recalibration="none",
@@ -225,12 +232,52 @@ def test_predictive_is_the_rbcm_of_exact_gp_experts(shared):
     mean, var = np.array(means), np.array(variances)
     prior = outputscale[:, None]
     beta = 0.5 * (np.log(prior) - np.log(var))
-    precision = (beta / var).sum(0) + (1 - beta.sum(0)) * np.mean(1 / prior)
+    # each expert's update of its own prior, times the priors' geometric mean
+    precision = (beta * (1 / var - 1 / prior)).sum(0) + np.mean(1 / prior)
     latent_mean = (beta / var * mean).sum(0) / precision
     noisy_var = 1 / precision + noise.mean()
     scale = s.target_transform_.scale
     np.testing.assert_allclose(pred.std, np.sqrt(noisy_var) * scale, rtol=1e-6)
     np.testing.assert_allclose(pred.mean, s.target_transform_.inverse(latent_mean), rtol=1e-6)
+
+
+# ------------------------------------------------------------------------ local experts
+def test_nearest_experts_all_chosen_is_the_rbcm_of_all_experts():
+    """With n_nearest = the number of experts every expert is chosen at every point, so the
+    chosen-experts path must give the all-experts rBCM (sums in another order)."""
+    X, y, _ = noisy_data(240, seed=3)
+    Xs = SQUARE.sample_uniform(50, 4)
+    s = RBCM(SMOOTH, space=SQUARE, partition="tree", recalibration="none",
+             **SMALL_RBCM).fit(X, y, progress=False)
+    all_experts = s.predict(Xs)
+    s.n_nearest = 3
+    chosen = s.predict(Xs)
+    np.testing.assert_allclose(chosen.mean, all_experts.mean, rtol=1e-10)
+    np.testing.assert_allclose(chosen.std, all_experts.std, rtol=1e-10)
+
+
+def test_local_experts_learn_their_own_kernel_and_noise_and_the_nearest_predicts():
+    """On a strip (x1 < 0.3) whose long axis is x0, sin(25 x0) with noise 0.3 where
+    x0 < 0.5 and the slow x0 with noise 0.02 above: the tree cuts at x0 = 0.5, and each
+    local expert fits its half's noise (within 30 %) and lengthscale (the left's in x0 far
+    shorter) from the shared fit's single values; a point is then predicted with the noise
+    of its side's expert. An expert's kernel fitted on the other's points would not
+    separate them."""
+    rng = np.random.default_rng(0)
+    X = rng.uniform(size=(800, 2)) * np.array([1.0, 0.3])
+    left = X[:, 0] < 0.5
+    y = np.where(left, np.sin(25 * X[:, 0]), X[:, 0])
+    y = y + np.where(left, 0.3, 0.02) * rng.normal(size=len(X))
+    s = RBCM(SMOOTH, space=SQUARE, partition="tree", n_experts=2, n_iter=60, n_iter_local=150,
+             n_nearest=1, recalibration="none", precision="float64", device="cpu")
+    s.fit(X, y, progress=False)
+    left = int(s.centroids_[:, 0].argmin())
+    sd = np.sqrt(s.experts_.noise_variance().detach().numpy().ravel()) * s.target_transform_.scale
+    np.testing.assert_allclose([sd[left], sd[1 - left]], [0.3, 0.02], rtol=0.3)
+    lengthscale = s.experts_.covar_module.base_kernel.lengthscale.detach().numpy()[:, 0, 0]
+    assert lengthscale[left] < lengthscale[1 - left] / 5  # 37x when fitted as intended
+    pred = s.predict(np.array([[0.2, 0.15], [0.8, 0.15]]))
+    assert 0.8 * 0.3 < pred.std[0] < 1.5 * 0.3 and pred.std[1] < 0.1
 
 
 # ------------------------------------------------ models saved with calibrate_variance

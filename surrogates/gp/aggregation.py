@@ -25,6 +25,18 @@ and a variance below :math:`\epsilon\sigma_{**}^2` is round-off), which keeps ev
 precision :math:`\ge \sigma_{**}^{-2} > 0` for BCM and rBCM and finite for a zero variance
 (the rBCM's :math:`\beta_k/\sigma_k^2` overflowed at the smallest normal number).
 
+**Per-expert priors** (experts with their own hyper-parameters, :math:`\sigma_{**,k}^2`): the
+BCM and rBCM multiply each expert's update of its own prior,
+:math:`[p_k(f\mid\mathcal D_k)/p_k(f)]^{\beta_k}`, and the geometric mean of the priors,
+
+.. math:: \sigma_*^{-2} = \sum_k \beta_k\big(\sigma_k^{-2} - \sigma_{**,k}^{-2}\big)
+          + \frac1M \sum_k \sigma_{**,k}^{-2},
+
+which is the formula above for equal priors and stays :math:`\ge \frac1M\sum_k
+\sigma_{**,k}^{-2} > 0` for any priors (the correction :math:`c` times the mean prior
+precision does not: three weakly informative experts of prior 1.6 beside one of prior 0.05
+gave a negative precision, and local experts with their own kernels meet such neighbours).
+
 Notes: with one expert only PoE, gPoE and BCM return that expert's prediction; the rBCM does
 so only where :math:`\beta_1 = 1`. Where experts are informative
 (:math:`\sigma_k^2 < e^{-2}\sigma_{**}^2`, so :math:`\beta_k > 1`) the rBCM is more
@@ -49,7 +61,7 @@ def aggregation_weights(
     ----------
     var : Tensor of shape (n_experts, n_points)
         Expert predictive variances (noise-free or noisy, consistently with ``prior_var``).
-    prior_var : Tensor of shape () or (n_experts, 1), or float
+    prior_var : Tensor of shape (), (n_experts, 1) or (n_experts, n_points), or float
         Prior variance :math:`\sigma_{**}^2`; one per expert with per-expert
         hyper-parameters.
     method : {"rbcm", "bcm", "poe", "gpoe"}
@@ -86,9 +98,9 @@ def aggregate(
     ----------
     mean, var : Tensor of shape (n_experts, n_points)
         Expert predictive means and variances.
-    prior_var : Tensor of shape () or (n_experts, 1), or float
-        Prior variance :math:`\\sigma_{**}^2`. With one per expert, the correction term uses
-        their mean prior precision.
+    prior_var : Tensor of shape (), (n_experts, 1) or (n_experts, n_points), or float
+        Prior variance :math:`\\sigma_{**}^2`: shared, one per expert, or one per expert and
+        point (experts chosen per point); per-expert priors as in the module text.
     method : {"rbcm", "bcm", "poe", "gpoe"}
 
     Returns
@@ -103,6 +115,11 @@ def aggregate(
     var = torch.minimum(torch.maximum(var, torch.finfo(dtype).eps * prior_var), prior_var)
     beta, c = aggregation_weights(var, prior_var, method)
     weighted = beta / var
-    precision = weighted.sum(0) + c * (1.0 / prior_var).mean()
+    precision = weighted.sum(0)
+    if method in ("bcm", "rbcm"):  # the products (PoE, gPoE) have no prior correction
+        if prior_var.dim() == 0:
+            precision = precision + c / prior_var
+        else:  # each expert's update of its own prior, times their priors' geometric mean
+            precision = precision + ((1.0 / var.shape[0] - beta) / prior_var).sum(0)
     out_var = 1.0 / precision
     return (out_var * (weighted * mean).sum(0)).to(dtype), out_var.to(dtype)

@@ -40,11 +40,12 @@ __all__ = [
     "BatchedExperts",
     "CholeskyError",
     "partition",
+    "principal_bisection",
     "robust_cholesky",
 ]
 
 KERNELS = ("rbf", "matern52")
-PARTITIONS = ("random", "kmeans")
+PARTITIONS = ("random", "kmeans", "tree")
 
 
 class CholeskyError(RuntimeError):
@@ -62,10 +63,11 @@ def partition(
         Model-space inputs (k-means clusters on them).
     n_experts : int
         Number of experts, ``1 <= n_experts <= n_points``.
-    method : {"random", "kmeans"}
+    method : {"random", "kmeans", "tree"}
         ``random``: a random permutation cut into parts whose sizes differ by at most one
         (Deisenroth & Ng 2015); ``kmeans``: one expert per k-means cluster
-        (scikit-learn ``KMeans``, one initialisation), local experts as in Liu et al. (2018).
+        (scikit-learn ``KMeans``, one initialisation), local experts as in Liu et al. (2018);
+        ``tree``: local experts of equal size (:func:`principal_bisection`).
     seed : int
 
     Returns
@@ -79,6 +81,8 @@ def partition(
     rng = np.random.default_rng(seed)
     if method == "random":
         parts = np.array_split(rng.permutation(n), n_experts)
+    elif method == "tree":
+        parts = principal_bisection(X, n_experts, seed)
     else:
         from sklearn.cluster import KMeans
 
@@ -91,6 +95,50 @@ def partition(
         index[k, : len(p)] = p
         mask[k, : len(p)] = True
     return index, mask
+
+
+def principal_bisection(X: np.ndarray, n_parts: int, seed: int = 0) -> list[np.ndarray]:
+    """Balanced local parts: recursive bisection along the principal direction.
+
+    Principal direction divisive partitioning (Boley, Data Mining and Knowledge Discovery 2
+    (1998) 325): a node of points is cut by the hyperplane orthogonal to the first principal
+    axis of its points, at the quantile that gives each side a share of points proportional
+    to the parts it will hold, until ``n_parts`` leaves remain. The leaves are compact
+    (they follow the data's elongation), their sizes differ by at most one, and there are
+    exactly ``n_parts`` of them; unlike k-means no expert grows beyond the others' size.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_points, n_params)
+        Inputs in the metric the parts should be compact in (the GP's: divided by the
+        lengthscales).
+    n_parts : int
+        ``1 <= n_parts <= n_points``.
+    seed : int
+        Seed of the subsample (4,096 points at most) that estimates each node's axis.
+
+    Returns
+    -------
+    list of ndarray of int64
+        The row indices of each part.
+    """
+    rng = np.random.default_rng(seed)
+    parts: list[np.ndarray] = []
+    stack = [(np.arange(X.shape[0]), n_parts)]
+    while stack:
+        rows, m = stack.pop()
+        if m == 1:
+            parts.append(rows)
+            continue
+        P = X[rows]
+        sample = P[rng.choice(len(rows), min(len(rows), 4096), replace=False)]
+        axis = np.linalg.svd(sample - sample.mean(0), full_matrices=False)[2][0]
+        order = np.argsort(P @ axis, kind="stable")
+        m_left = m // 2
+        cut = round(len(rows) * m_left / m)
+        stack.append((rows[order[cut:]], m - m_left))
+        stack.append((rows[order[:cut]], m_left))
+    return parts
 
 
 def robust_cholesky(A: torch.Tensor, max_tries: int = 6) -> tuple[torch.Tensor, float]:
@@ -201,6 +249,9 @@ class BatchedExperts(gpytorch.Module):
         self.covar_module.outputscale = 1.0
         self.covar_module.base_kernel.lengthscale = 1.0
         self.likelihood.noise = max(0.1, 10 * min_noise)
+        self.kernel_name = kernel
+        self.shared = shared
+        self.min_noise = min_noise
         self.register_buffer("X", X)
         self.register_buffer("y", torch.where(mask, y, 0.0))
         self.register_buffer("mask", mask)
@@ -300,6 +351,59 @@ class BatchedExperts(gpytorch.Module):
         var = torch.cat(variances, dim=1)
         tiny = torch.finfo(var.dtype).tiny
         return torch.cat(means, dim=1), torch.minimum(var.clamp_min(tiny), prior)
+
+    @torch.no_grad()
+    def predict_latent_selected(
+        self, Xs: torch.Tensor, experts: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        r"""Noise-free predictions of chosen experts only: ``experts[i, j]`` at ``Xs[i]``.
+
+        The same :math:`\mu_k, \sigma_k^2` as :meth:`predict_latent`, computed for the
+        points each expert was chosen for (the cost is ``n_points * n_chosen`` expert
+        evaluations instead of ``n_points * n_experts``).
+
+        Parameters
+        ----------
+        Xs : Tensor of shape (n_points, n_params)
+        experts : Tensor of int64, shape (n_points, n_chosen)
+
+        Returns
+        -------
+        mean, var, prior : Tensor of shape (n_chosen, n_points)
+            Means, variances and prior variances of the chosen experts.
+        """
+        if self._cache is None:
+            self.condition()
+        alpha, L_inv = self._cache
+        prior_all = self.prior_variance().reshape(-1).expand(self.n_experts)
+        shape = experts.T.shape
+        mean = torch.empty(shape, dtype=Xs.dtype, device=Xs.device)
+        var, prior = torch.empty_like(mean), torch.empty_like(mean)
+        per_expert = self.covar_module.outputscale.dim() > 0
+        for k in torch.unique(experts).tolist():
+            rows, slot = torch.nonzero(experts == k, as_tuple=True)
+            kernel = self.covar_module[k] if per_expert else self.covar_module
+            Ks = to_dense(kernel(self.X[k], Xs[rows])) * self.mask[k].unsqueeze(-1)
+            mean[slot, rows] = alpha[k] @ Ks
+            var[slot, rows] = prior_all[k] - (L_inv[k] @ Ks).square().sum(0)
+            prior[slot, rows] = prior_all[k]
+        tiny = torch.finfo(var.dtype).tiny
+        return mean, torch.minimum(var.clamp_min(tiny), prior), prior
+
+    def per_expert(self) -> BatchedExperts:
+        """A copy with one set of hyper-parameters per expert, each starting from the shared
+        values (local experts may then fit their own lengthscales and noise)."""
+        n_experts = self.n_experts
+        new = BatchedExperts(
+            self.X, self.y, self.mask, kernel=self.kernel_name, shared=False,
+            min_noise=self.min_noise, max_jitter_tries=self.max_jitter_tries,
+        ).to(device=self.X.device, dtype=self.X.dtype)
+        state = {}
+        for name, value in self.named_parameters():
+            target = dict(new.named_parameters())[name]
+            state[name] = value.detach().expand(n_experts, *target.shape[1:]).clone()
+        new.load_state_dict(state, strict=False)
+        return new
 
     @torch.no_grad()
     def loo_latent(self) -> tuple[torch.Tensor, torch.Tensor]:
