@@ -33,9 +33,11 @@ from safetensors.torch import load_file, save_file
 
 from surrogates._version import __version__
 from surrogates.calibration import (
+    CLASSIFIER_RECALIBRATIONS,
     RECALIBRATIONS,
     LocalQuantile,
     Recalibration,
+    Temperature,
     fit_recalibration,
     recalibration_from_dict,
     rescale_spread,
@@ -110,11 +112,12 @@ class Surrogate(Configurable, ABC):
     features : str
         Feature map of :mod:`surrogates.features` the model learns on (``"raw"``: the
         parameters; ``"pmssm19_physics"``: plus derived masses, mixings and ratios).
-    recalibration : {"none", "variance_scale", "local_scale", "local_quantile"}
+    recalibration : {"none", "variance_scale", "local_scale", "local_quantile", "temperature"}
         Error-bar recalibration fitted on the validation data given to :meth:`fit`, saved
-        with the model and applied by :meth:`predict` (:mod:`surrogates.calibration`;
-        regression only). ``"local_quantile"`` also gives the predictive the shape of the
-        validation errors (heavy tails), as equally weighted members.
+        with the model and applied by :meth:`predict` (:mod:`surrogates.calibration`).
+        ``"local_quantile"`` also gives the predictive the shape of the validation errors
+        (heavy tails), as equally weighted members. ``"temperature"`` is the classifier's
+        (its probabilities; the others are for regression targets).
     baseline : str, optional
         A column of the feature map that approximates the (log, for ``log_standardize``)
         target, e.g. ``"ln_xsec_tree"``: the model learns the target minus this baseline,
@@ -370,8 +373,9 @@ class Surrogate(Configurable, ABC):
             Points drawn like the training data but not trained on (the validation split).
         y_val : array-like of shape (n_val,)
             Their true values, target units.
-        recalibration : {"none", "variance_scale", "local_scale", "local_quantile"}, optional
-            A new kind; default the model's own (:attr:`recalibration`).
+        recalibration : str, optional
+            A new kind (:data:`~surrogates.calibration.RECALIBRATIONS`); default the model's
+            own (:attr:`recalibration`).
 
         Returns
         -------
@@ -380,7 +384,8 @@ class Surrogate(Configurable, ABC):
         Raises
         ------
         ValueError
-            For an unknown kind, a recalibration of the classifier, or bad validation data.
+            For an unknown kind, a kind of the other task (``"temperature"`` of a regression
+            target, a spread recalibration of the classifier), or bad validation data.
         """
         if recalibration is not None:
             self.check_options({"recalibration": recalibration})
@@ -393,7 +398,14 @@ class Surrogate(Configurable, ABC):
         return self
 
     def _check_recalibration(self, recalibration: str) -> None:
-        if recalibration != "none" and self.target.is_classifier:
+        if recalibration == "none":
+            return
+        if not self.target.is_classifier and recalibration in CLASSIFIER_RECALIBRATIONS:
+            raise ValueError(
+                f"recalibration={recalibration!r} is for the classifier's probabilities, "
+                f"not the regression target {self.target.name!r}"
+            )
+        if self.target.is_classifier and recalibration not in CLASSIFIER_RECALIBRATIONS:
             raise ValueError(
                 f"recalibration={recalibration!r} is for regression targets, not the classifier "
                 f"{self.target.name!r}"
@@ -408,7 +420,17 @@ class Surrogate(Configurable, ABC):
             raise ValueError(
                 f"recalibration={self.recalibration!r} needs validation data (X_val, y_val)"
             )
-        mean, std = _model_space_summary(self._predict_chunked(val[0]))
+        out = self._predict_chunked(val[0])
+        if self.recalibration == "temperature":
+            if not isinstance(out, MemberOutput):
+                raise ValueError(
+                    f"recalibration='temperature' needs a predictive of members; the "
+                    f"{type(self).__name__} classifier's is Gaussian (and already calibrated)"
+                )
+            weights = None if out.weights is None else _np(out.weights)
+            self.recalibration_ = Temperature.fit(_np(val[1]), _np(out.values), weights)
+            return
+        mean, std = _model_space_summary(out)
         self.recalibration_ = fit_recalibration(
             self.recalibration, _np(val[1]), _np(mean), _np(std)
         )
@@ -854,6 +876,9 @@ def _rescaled(
 ) -> MemberOutput | GaussianOutput:
     """The predictive with its model-space spread multiplied by ``recal.factor(spread)``
     (:func:`~surrogates.calibration.rescale_spread`, in float64)."""
+    if isinstance(recal, Temperature):  # ``_recalibrate`` fits it on members only
+        return MemberOutput(values=torch.as_tensor(recal.apply(_np(out.values))).to(out.values),
+                            weights=out.weights)
     mean, std = _model_space_summary(out)
     members = isinstance(out, MemberOutput)
     if isinstance(recal, LocalQuantile):  # equally weighted members replace the predictive

@@ -1,4 +1,4 @@
-r"""Recalibration of a regression surrogate's error bars, fitted on held-out data.
+r"""Recalibration of a surrogate's error bars (or class probabilities), fitted on held-out data.
 
 A surrogate's predictive in model space (:mod:`surrogates.transforms`) has a mean
 :math:`\mu(x)` and a spread :math:`s(x)`. A recalibration multiplies the spread by a factor
@@ -87,6 +87,17 @@ applies it in :meth:`~surrogates.base.Surrogate.predict`. Two are offered
     :class:`~likelihoods.SignalRegion`) uses the heavy-tailed shape, a quadrature term its
     variance.
 
+``"temperature"`` (:class:`Temperature`), the classifier's
+    Temperature scaling (Guo, Pleiss, Sun & Weinberger, ICML 2017, arXiv:1706.04599): each
+    member's logit :math:`f_j = \ln p_j - \ln(1 - p_j)` is divided by one temperature
+    :math:`T`, :math:`p_j \to \sigma(f_j / T)`, with :math:`T` minimising the Bernoulli
+    negative log-likelihood of the predictive probability :math:`\bar p = \frac1M\sum_j
+    \sigma(f_j/T)` on the validation labels. :math:`T > 1` softens over-confident
+    probabilities; the ranking of the points, hence the ROC curve, is unchanged, and so is the
+    decision :math:`\bar p \ge 1/2` of a single member. For classifiers whose predictive is
+    members (the BNN, the deep ensemble); the rBCM's probit link is fitted on the validation
+    split already (:mod:`surrogates.gp.classifier`).
+
 For ``"variance_scale"`` and ``"local_scale"`` members are moved away from (or towards) their
 model-space mean by the same factor, so a member-based predictive keeps its shape. The map is
 stored with the model (JSON) and applied by :meth:`surrogates.base.Surrogate.predict`, so a
@@ -101,7 +112,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy.special import erf
+from scipy.optimize import minimize_scalar
+from scipy.special import erf, expit
 from sklearn.isotonic import IsotonicRegression
 
 from surrogates.metrics import pull_chi2
@@ -109,8 +121,10 @@ from surrogates.metrics import pull_chi2
 __all__ = [
     "LocalQuantile",
     "LocalScale",
+    "CLASSIFIER_RECALIBRATIONS",
     "RECALIBRATIONS",
     "Recalibration",
+    "Temperature",
     "VarianceScale",
     "fit_recalibration",
     "recalibration_from_dict",
@@ -118,7 +132,9 @@ __all__ = [
 ]
 
 #: Names of the recalibrations a surrogate accepts.
-RECALIBRATIONS = ("none", "variance_scale", "local_scale", "local_quantile")
+RECALIBRATIONS = ("none", "variance_scale", "local_scale", "local_quantile", "temperature")
+#: The recalibrations of a classifier's probabilities (the others act on regression spreads).
+CLASSIFIER_RECALIBRATIONS = ("none", "temperature")
 #: k of the k-sigma coverages matched in each bin, and their Gaussian values 2 Phi(k) - 1.
 _K = np.array([1.0, 2.0, 3.0])
 _NOMINAL = erf(_K / np.sqrt(2.0))
@@ -438,17 +454,91 @@ class LocalQuantile:
                    shift=None if "shift" not in state else np.asarray(state["shift"], float))
 
 
+def _logit(p: np.ndarray) -> np.ndarray:
+    """ln p - ln(1 - p) in float64, p clipped 1e-12 from 0 and 1 (a float32 probability that
+    rounded to 1 keeps a finite logit)."""
+    p = np.clip(np.asarray(p, np.float64), 1e-12, 1.0 - 1e-12)
+    return np.log(p) - np.log1p(-p)
+
+
+@dataclass(frozen=True)
+class Temperature:
+    r"""One temperature :math:`T` on a classifier's member logits (see the module text).
+
+    Attributes
+    ----------
+    T : float
+        Temperature; > 1 softens the probabilities, < 1 sharpens them.
+    n_val : int
+        Validation points it was fitted on.
+    """
+
+    T: float
+    n_val: int
+
+    @classmethod
+    def fit(
+        cls, labels: np.ndarray, members: np.ndarray, weights: np.ndarray | None = None
+    ) -> Temperature:
+        """Fit on validation ``labels`` (0/1) and the member probabilities.
+
+        Parameters
+        ----------
+        labels : ndarray of shape (n_val,)
+        members : ndarray of shape (n_members, n_val)
+            Each member's probability of class 1.
+        weights : ndarray of shape (n_members,), optional
+            The members' weights in the predictive (default equal).
+
+        Raises
+        ------
+        ValueError
+            On labels other than 0 and 1, or shapes that do not match.
+        """
+        y = np.asarray(labels, np.float64)
+        logit = _logit(members)
+        if logit.ndim != 2 or logit.shape[1] != y.size:
+            raise ValueError(f"members must have shape (n_members, {y.size}); got {logit.shape}")
+        if not np.isin(y, (0.0, 1.0)).all():
+            raise ValueError("temperature scaling needs labels 0 and 1")
+
+        def nll(log_t: float) -> float:
+            p = np.average(expit(logit / np.exp(log_t)), axis=0, weights=weights)
+            p = np.clip(p, 1e-12, 1.0 - 1e-12)
+            return float(-np.mean(y * np.log(p) + (1.0 - y) * np.log1p(-p)))
+
+        best = minimize_scalar(nll, bounds=(np.log(0.05), np.log(20.0)), method="bounded",
+                               options={"xatol": 1e-4})
+        return cls(T=float(np.exp(best.x)), n_val=int(y.size))
+
+    def apply(self, members: np.ndarray) -> np.ndarray:
+        r"""Member probabilities :math:`\sigma(f_j / T)`, same shape, float64."""
+        return expit(_logit(members) / self.T)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-serialisable state."""
+        return {"kind": "temperature", "T": self.T, "n_val": self.n_val}
+
+    @classmethod
+    def from_dict(cls, state: dict[str, Any]) -> Temperature:
+        """Inverse of :meth:`to_dict`."""
+        return cls(T=float(state["T"]), n_val=int(state["n_val"]))
+
+
 #: A fitted recalibration: each kind has ``to_dict`` and ``n_val``; the scales ``factor``, the
-#: local quantiles ``nodes`` (:func:`rescale_spread` applies either).
-Recalibration = VarianceScale | LocalScale | LocalQuantile
-_KINDS: dict[str, type[VarianceScale] | type[LocalScale] | type[LocalQuantile]] = {
+#: local quantiles ``nodes`` (:func:`rescale_spread` applies either), the temperature
+#: ``apply`` (to member probabilities).
+Recalibration = VarianceScale | LocalScale | LocalQuantile | Temperature
+_KINDS: dict[str, type[Recalibration]] = {
     "variance_scale": VarianceScale, "local_scale": LocalScale, "local_quantile": LocalQuantile,
+    "temperature": Temperature,
 }
 
 
 def fit_recalibration(kind: str, z: np.ndarray, mean: np.ndarray, std: np.ndarray) -> Recalibration:
-    """The recalibration ``kind`` (``"variance_scale"`` or ``"local_scale"``) fitted on
-    validation targets ``z`` and the predictive ``mean``, ``std``, all model space."""
+    """The regression recalibration ``kind`` fitted on validation targets ``z`` and the
+    predictive ``mean``, ``std``, all model space (:class:`Temperature` is fitted on the
+    members, by its ``fit``)."""
     return _KINDS[kind].fit(z, mean, std)
 
 
