@@ -13,7 +13,7 @@ from surrogates.gp import RBCM
 from surrogates.metrics import coverage, nominal_coverage
 from surrogates.registry import get_model_class
 from surrogates.space import box_high, box_low, sample_uniform
-from tests.synthetic import SMOOTH, SQUARE, noisy_data
+from tests.synthetic import SMOOTH, SQUARE, noisy_data, smooth
 
 N_TRAIN, N_TEST = 1200, 800
 
@@ -278,6 +278,21 @@ def test_local_experts_learn_their_own_kernel_and_noise_and_the_nearest_predicts
     assert lengthscale[left] < lengthscale[1 - left] / 5  # 37x when fitted as intended
     pred = s.predict(np.array([[0.2, 0.15], [0.8, 0.15]]))
     assert 0.8 * 0.3 < pred.std[0] < 1.5 * 0.3 and pred.std[1] < 0.1
+
+
+def test_nearest_experts_predict_finite_noise_where_an_expert_is_exact():
+    """At its own training points a float32 expert of noise-free data has a variance that
+    round-off makes 0 or negative (clipped as the aggregation clips it): the rBCM weight of
+    that expert must not overflow the noise average into NaN."""
+    X = SQUARE.sample_uniform(1200, 0)
+    s = RBCM(SMOOTH, space=SQUARE, partition="tree", n_experts=2, n_nearest=2, n_iter=40,
+             min_noise=1e-6, recalibration="none", device="cpu")
+    s.fit(X, smooth(X), progress=False)
+    U = s._inputs(X)
+    chosen = torch.cdist(U / s.metric_scale_, s.centroids_).topk(2, largest=False)[1]
+    var = s.experts_.predict_latent_selected(U, chosen)[1]
+    assert (var < 1e-30).any()  # the case this guards: experts exact at their points
+    assert torch.isfinite(s._latent(U)[2]).all() and np.isfinite(s.predict(X).std).all()
 
 
 # ------------------------------------------------ models saved with calibrate_variance

@@ -47,9 +47,17 @@ from __future__ import annotations
 
 import torch
 
-__all__ = ["AGGREGATIONS", "aggregate", "aggregation_weights"]
+__all__ = ["AGGREGATIONS", "aggregate", "aggregation_weights", "clip_variance"]
 
 AGGREGATIONS = ("rbcm", "bcm", "poe", "gpoe")
+
+
+def clip_variance(
+    var: torch.Tensor, prior_var: torch.Tensor, dtype: torch.dtype
+) -> torch.Tensor:
+    """Expert variances clipped to ``[eps * prior_var, prior_var]`` (``eps`` of ``dtype``, the
+    precision they were computed in; see the module text)."""
+    return torch.minimum(torch.maximum(var, torch.finfo(dtype).eps * prior_var), prior_var)
 
 
 def aggregation_weights(
@@ -112,7 +120,7 @@ def aggregate(
     dtype = mean.dtype
     mean, var = mean.double(), var.double()
     prior_var = torch.as_tensor(prior_var, device=var.device, dtype=torch.float64)
-    var = torch.minimum(torch.maximum(var, torch.finfo(dtype).eps * prior_var), prior_var)
+    var = clip_variance(var, prior_var, dtype)
     beta, c = aggregation_weights(var, prior_var, method)
     weighted = beta / var
     precision = weighted.sum(0)

@@ -10,7 +10,12 @@ from tqdm.auto import tqdm
 
 from surrogates.base import GaussianOutput, Surrogate
 from surrogates.calibration import RECALIBRATIONS, VarianceScale
-from surrogates.gp.aggregation import AGGREGATIONS, aggregate, aggregation_weights
+from surrogates.gp.aggregation import (
+    AGGREGATIONS,
+    aggregate,
+    aggregation_weights,
+    clip_variance,
+)
 from surrogates.gp.classifier import fit_probit_link, probit_link_moments
 from surrogates.gp.experts import KERNELS, PARTITIONS, BatchedExperts, partition
 from surrogates.params import Interval, Options
@@ -329,12 +334,12 @@ class RBCM(Surrogate):
         k = min(self.n_nearest, self.experts_.n_experts)
         chosen = torch.cdist(X / self.metric_scale_, self.centroids_).topk(k, largest=False)[1]
         mean, var, prior = self.experts_.predict_latent_selected(X, chosen)
-        beta, _ = aggregation_weights(var, prior, self.aggregation)
-        weight = (beta / var).clamp_min(0.0)
-        noise = (weight * noise.expand(self.experts_.n_experts)[chosen.T]).sum(0) / weight.sum(
-            0
-        ).clamp_min(torch.finfo(var.dtype).tiny)
-        return (*aggregate(mean, var, prior, self.aggregation), noise)
+        clipped = clip_variance(var.double(), prior.double(), var.dtype)  # as aggregate does
+        beta, _ = aggregation_weights(clipped, prior.double(), self.aggregation)
+        weight = (beta / clipped).clamp_min(0.0)
+        chosen_noise = noise.double().expand(self.experts_.n_experts)[chosen.T]
+        noise = (weight * chosen_noise).sum(0) / weight.sum(0).clamp_min(1e-300)
+        return (*aggregate(mean, var, prior, self.aggregation), noise.to(var.dtype))
 
     def _predict_model_space(self, X):
         mean, var, noise = self._latent(X)
