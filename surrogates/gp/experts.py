@@ -250,7 +250,6 @@ class BatchedExperts(gpytorch.Module):
         self.covar_module.base_kernel.lengthscale = 1.0
         self.likelihood.noise = max(0.1, 10 * min_noise)
         self.kernel_name = kernel
-        self.shared = shared
         self.min_noise = min_noise
         self.register_buffer("X", X)
         self.register_buffer("y", torch.where(mask, y, 0.0))
@@ -263,6 +262,11 @@ class BatchedExperts(gpytorch.Module):
     def n_experts(self) -> int:
         """Number of experts."""
         return self.X.shape[0]
+
+    @property
+    def shared(self) -> bool:
+        """Whether all experts share one set of hyper-parameters."""
+        return self.covar_module.outputscale.dim() == 0
 
     def prior_variance(self) -> torch.Tensor:
         """Kernel prior variance (outputscale), shape () or (n_experts, 1)."""
@@ -379,10 +383,10 @@ class BatchedExperts(gpytorch.Module):
         shape = experts.T.shape
         mean = torch.empty(shape, dtype=Xs.dtype, device=Xs.device)
         var, prior = torch.empty_like(mean), torch.empty_like(mean)
-        per_expert = self.covar_module.outputscale.dim() > 0
+        shared = self.shared
         for k in torch.unique(experts).tolist():
             rows, slot = torch.nonzero(experts == k, as_tuple=True)
-            kernel = self.covar_module[k] if per_expert else self.covar_module
+            kernel = self.covar_module if shared else self.covar_module[k]
             Ks = to_dense(kernel(self.X[k], Xs[rows])) * self.mask[k].unsqueeze(-1)
             mean[slot, rows] = alpha[k] @ Ks
             var[slot, rows] = prior_all[k] - (L_inv[k] @ Ks).square().sum(0)
