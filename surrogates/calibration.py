@@ -538,7 +538,10 @@ _KINDS: dict[str, type[Recalibration]] = {
 def fit_recalibration(kind: str, z: np.ndarray, mean: np.ndarray, std: np.ndarray) -> Recalibration:
     """The regression recalibration ``kind`` fitted on validation targets ``z`` and the
     predictive ``mean``, ``std``, all model space (:class:`Temperature` is fitted on the
-    members, by its ``fit``)."""
+    members, by its ``fit``: asked for here it raises instead of reading ``mean`` as members)."""
+    if kind == "temperature":
+        raise ValueError(f"{kind!r} is fitted on a classifier's members (Temperature.fit), "
+                         "not on a mean and spread")
     return _KINDS[kind].fit(z, mean, std)
 
 

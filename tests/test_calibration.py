@@ -12,6 +12,7 @@ from surrogates.calibration import (
     Temperature,
     VarianceScale,
     _best_factor,
+    fit_recalibration,
     rescale_spread,
 )
 from surrogates.gp import RBCM
@@ -322,6 +323,8 @@ def test_temperature_recovers_a_planted_over_or_under_confidence(T):
         Temperature.fit(labels + 0.5, members)
     with pytest.raises(ValueError, match="shape"):
         Temperature.fit(labels[:10], members)
+    with pytest.raises(ValueError, match="fitted on a classifier's members"):
+        fit_recalibration("temperature", labels, members.mean(0), members.std(0))
 
 
 def test_a_classifier_is_tempered_without_retraining_and_saved_so(tmp_path):
