@@ -569,11 +569,8 @@ class Surrogate(Configurable, ABC):
             samples = weights = None
         else:
             samples = tt.inverse(_np(out.values))
-            n_members = samples.shape[0]
             weights = None if out.weights is None else _np(out.weights)
-            w = np.full(n_members, 1.0 / n_members) if weights is None else weights
-            mean = w @ samples
-            std = np.sqrt(np.maximum(w @ (samples - mean) ** 2, 0.0))
+            mean, std = (t.numpy() for t in _mean_std(torch.from_numpy(samples), out.weights))
             if self.target.is_classifier:  # a mean of probabilities, up to rounding
                 mean = np.clip(mean, 0.0, 1.0)
         return Prediction(
@@ -862,13 +859,20 @@ def _model_space_summary(out: MemberOutput | GaussianOutput) -> tuple[torch.Tens
     """(Weighted) mean and spread of a model-space predictive, each of shape (n_points,)."""
     if isinstance(out, GaussianOutput):
         return out.mean, out.std
-    v = out.values.double()
-    if out.weights is None:
-        w = v.new_full((v.shape[0], 1), 1.0 / v.shape[0])
-    else:
-        w = out.weights.double()[:, None]
-    mean = (w * v).sum(0)
-    return mean, ((w * (v - mean) ** 2).sum(0)).clamp_min(0).sqrt()
+    return _mean_std(out.values.double(), out.weights)
+
+
+def _mean_std(
+    values: torch.Tensor, weights: torch.Tensor | None
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Mean and spread over the members of ``values`` (n_members, n_points), equally weighted
+    or by ``weights`` (n_members,) summing to one; in the dtype of ``values``."""
+    if weights is None:
+        var, mean = torch.var_mean(values, dim=0, correction=0)
+        return mean, var.sqrt()
+    w = weights.to(values)[:, None]
+    mean = (w * values).sum(0)
+    return mean, ((w * (values - mean) ** 2).sum(0)).clamp_min(0).sqrt()
 
 
 def _rescaled(

@@ -419,21 +419,31 @@ class LocalQuantile:
     def nodes(self, std: np.ndarray) -> np.ndarray:
         r"""The standardised members :math:`c \pm q(a_j)` at raw spreads ``std`` (:math:`c`
         the bins' median pull), shape (n_nodes, n_points), sorted along the first axis."""
+        shift, half = self.centre_and_half_widths(std)
+        return shift + np.concatenate([-half[::-1], half])
+
+    def centre_and_half_widths(self, std: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        r"""The centre :math:`c`, shape (n_points,), and the half-widths :math:`q(a_j)`,
+        shape (n_nodes // 2, n_points), of the standardised members at raw spreads ``std``.
+
+        :math:`\ln q` is linear in :math:`\ln s` between the knots (so is :math:`\ln (s q)`:
+        the half-widths in model units are non-decreasing there); beyond the last knot
+        :math:`s q` is held at the knot's (``hold_above``).
+        """
         log_std = np.log(np.maximum(np.asarray(std, np.float64), np.finfo(float).tiny))
         pos = np.interp(log_std, self.log_s, np.arange(self.log_s.size, dtype=float))
-        lo = np.floor(pos).astype(int)
-        hi = np.minimum(lo + 1, self.log_s.size - 1)
-        t = (pos - lo)[:, None]
-        # ln q linear in ln s, i.e. ln(s q) too: half-widths non-decreasing between the knots
-        log_q = np.log(np.maximum(self.abs_pulls, np.finfo(float).tiny))
-        half = np.exp((1.0 - t) * log_q[lo] + t * log_q[hi])  # (n_points, n_levels)
+        lo = np.minimum(np.floor(pos).astype(int), self.log_s.size - 1)
+        t = pos - lo
+        log_q = np.log(np.maximum(self.abs_pulls, np.finfo(float).tiny)).T  # (n_levels, n_knots)
+        slope = np.diff(log_q, axis=1, append=log_q[:, -1:])  # 0 at the last knot
         shift = (np.zeros(log_std.shape) if self.shift is None
-                 else (1.0 - t[:, 0]) * self.shift[lo] + t[:, 0] * self.shift[hi])
+                 else self.shift[lo] + t * np.diff(self.shift, append=self.shift[-1])[lo])
+        log_half = log_q[:, lo] + t * slope[:, lo]
         if self.hold_above:  # s q held at the last knot's: q shrinks as 1 / s beyond it
-            beyond = np.minimum(1.0, np.exp(self.log_s[-1] - log_std))
-            half *= beyond[:, None]
-            shift = shift * beyond
-        return (shift[:, None] + np.concatenate([-half[:, ::-1], half], axis=1)).T
+            log_beyond = np.minimum(0.0, self.log_s[-1] - log_std)
+            log_half += log_beyond
+            shift = shift * np.exp(log_beyond)
+        return shift, np.exp(log_half)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable state."""
@@ -573,8 +583,10 @@ def rescale_spread(
         For :class:`LocalQuantile`, always its ``n_nodes`` equally weighted members
         ``mean + std * nodes`` (they replace any given ``samples``).
     """
-    if isinstance(recalibration, LocalQuantile):
-        nodes = recalibration.nodes(std)
-        return std * np.std(nodes, axis=0), mean + std * nodes
+    if isinstance(recalibration, LocalQuantile):  # members symmetric about the centre
+        shift, half = recalibration.centre_and_half_widths(std)
+        centre, offsets = mean + std * shift, std * half
+        return (np.sqrt(np.mean(offsets**2, axis=0)),
+                np.concatenate([centre - offsets[::-1], centre + offsets]))
     c = recalibration.factor(std)
     return c * std, None if samples is None else mean + c * (samples - mean)

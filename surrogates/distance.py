@@ -53,6 +53,8 @@ class NearestNeighbourDistance:
         Query points per distance matrix: 256 (8 MiB with 8,192 reference points) measured
         fastest on the 2-core CPU, 0.9-1.1 s against 1.6-1.7 s with 512 for the top-k of
         10^5 points (flags identical).
+    block_size : int
+        Reference points per block of the two-stage top-k (:meth:`score`).
     """
 
     reference: torch.Tensor
@@ -60,6 +62,7 @@ class NearestNeighbourDistance:
     quantile: float
     threshold: float
     chunk_size: int = 256
+    block_size: int = 64
 
     @classmethod
     def fit(
@@ -118,14 +121,31 @@ class NearestNeighbourDistance:
         product; the point's own norm does not change the order), and only the ``k`` chosen
         distances are completed and square-rooted: the same arithmetic as ``torch.cdist``'s
         matrix-product path, without a square root per reference point.
+
+        The reference points are taken in blocks of ``block_size``; the ``k`` smallest values
+        lie in the ``k`` blocks with the smallest minima (each of those blocks holds a value
+        no larger than any value outside them), so the top-k runs on those ``k`` blocks only,
+        after one minimum per block: the same ``k`` values as a top-k over all reference
+        points, at a fraction of its cost.
         """
         ref = self.reference.to(inputs.device, inputs.dtype)
         ref_norm = (ref * ref).sum(dim=1)
+        block = self.block_size
+        blocked = ref.shape[0] >= self.k * block
+        if blocked:  # padding: zero rows at infinite norm, never among the nearest
+            pad = -ref.shape[0] % block
+            ref = torch.cat([ref, ref.new_zeros(pad, ref.shape[1])])
+            ref_norm = torch.cat([ref_norm, ref_norm.new_full((pad,), torch.inf)])
         out = []
         with torch.no_grad():
             for start in range(0, inputs.shape[0], self.chunk_size):
                 u = inputs[start : start + self.chunk_size]
                 partial = torch.addmm(ref_norm, u, ref.T, alpha=-2.0)
+                if blocked:
+                    blocks = partial.view(u.shape[0], -1, block)
+                    best = blocks.amin(dim=2).topk(self.k, dim=1, largest=False).indices
+                    partial = blocks.gather(1, best[:, :, None].expand(-1, -1, block))
+                    partial = partial.reshape(u.shape[0], -1)
                 nearest = partial.topk(self.k, dim=1, largest=False).values
                 squared = nearest + (u * u).sum(dim=1, keepdim=True)
                 out.append(squared.clamp_min(0.0).sqrt().mean(dim=1))

@@ -125,9 +125,10 @@ def _physics(X: np.ndarray, names: tuple[str, ...]) -> np.ndarray:
         np.minimum(np.minimum(p["mqL3"], p["mtR3"]), p["mbR3"]),
         np.minimum(p["mlL3"], p["mtauR3"]),
     ]
-    mn, _ = tl.neutralinos(p["M1"], p["M2"], p["mu"], tanb)
-    mc, _, _ = tl.charginos(p["M2"], p["mu"], tanb)
-    mass, f_w, f_h, sigma = tl.xsec_n2c1_tree(p["M1"], p["M2"], p["mu"], tanb)
+    neutralino = tl.neutralinos(p["M1"], p["M2"], p["mu"], tanb)
+    chargino = tl.charginos(p["M2"], p["mu"], tanb)
+    mn, mc = neutralino[0], chargino[0]
+    mass, f_w, f_h, sigma = tl.n2c1_tree(neutralino, chargino)
     mh_tree, mh_loop = tl.higgs_mass_one_loop(p["mA"], tanb, p["At"], p["mu"], p["mqL3"],
                                               p["mtR3"])
     floor = _LOG_FLOOR

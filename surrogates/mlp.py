@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 import torch
 
 from surrogates.base import MemberOutput, Surrogate
-from surrogates.nn import ACTIVATIONS, BatchedMLP
+from surrogates.nn import ACTIVATIONS, BatchedMLP, chunk_points
 from surrogates.params import Interval, ListOf, Options
 from surrogates.targets import Target
 from surrogates.training import train_members
@@ -103,6 +103,11 @@ class MLPEnsemble(Surrogate):
         self._store_arguments(locals())
         self.net_ = self._new_net()
         self.trained_ = False
+
+    @property
+    def predict_chunk_size(self) -> int:
+        """Points per prediction chunk: every member's widest activations within a cap."""
+        return chunk_points(self.n_members * max(self.hidden, default=1), self.device)
 
     def _new_net(self) -> BatchedMLP:
         return BatchedMLP(self.n_members, self.n_inputs, self.hidden, 1, self.activation).to(

@@ -20,7 +20,10 @@ from functools import partial
 import torch
 from torch import nn
 
-__all__ = ["ACTIVATIONS", "batched_mlp_forward", "BatchedMLP", "last_hidden", "layer_sizes"]
+__all__ = [
+    "ACTIVATIONS", "batched_mlp_forward", "BatchedMLP", "chunk_points", "last_hidden",
+    "layer_sizes",
+]
 
 ACTIVATIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
     "relu": torch.relu,
@@ -28,6 +31,19 @@ ACTIVATIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
     "silu": nn.functional.silu,
     "gelu": nn.functional.gelu,
 }
+
+#: Floats of the widest activations per prediction chunk (1 GiB on CUDA, 8 MiB on CPU: chunks
+#: of ~1,900 points for four 256-wide networks; chunks of 128 MiB were 5-40 % slower on 2
+#: cores, their buffers allocated and faulted in afresh for every layer).
+_CHUNK_FLOATS = {"cuda": 2**28, "cpu": 2**21}
+
+
+def chunk_points(floats_per_point: int, device: torch.device) -> int:
+    """Points per prediction chunk whose widest activations, ``floats_per_point`` floats per
+    point (e.g. networks x width), fit the cap of ``device``'s kind; at least 256."""
+    floats = _CHUNK_FLOATS["cuda" if device.type == "cuda" else "cpu"]
+    return max(256, floats // max(1, floats_per_point))
+
 
 #: In-place forms, used where autograd does not record (prediction under ``torch.no_grad``):
 #: the out-of-place activation of a 256-wide layer costs as much as its matrix product

@@ -75,7 +75,7 @@ __all__ = [
     "bottom_yukawa", "bottom_yukawa_correction", "charginos", "cos_2beta",
     "first_generation_sfermions",
     "higgs_mass_one_loop", "higgs_soft_masses", "hypercharge_trace", "lightest_sfermion",
-    "loop_function_i", "neutralinos", "sbottom_stau_higgs_terms", "sfermion_scale",
+    "loop_function_i", "n2c1_tree", "neutralinos", "sbottom_stau_higgs_terms", "sfermion_scale",
     "signed_root", "xsec_n2c1_tree",
 ]
 
@@ -130,14 +130,27 @@ def neutralinos(
 def charginos(
     M2: np.ndarray, mu: np.ndarray, tanb: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Tree-level chargino masses (n, 2) ascending, and U, V (n, 2, 2) with U X V^T diagonal."""
+    r"""Tree-level chargino masses (n, 2) ascending, and U, V (n, 2, 2) with U X V^T diagonal.
+
+    The singular value decomposition of the 2 x 2 matrix in closed form (a batched LAPACK
+    call costs ~1.5 us per matrix): the rows :math:`v_2, v_1` of V are the eigenvectors of
+    :math:`X^T X` at the angle :math:`\theta = \frac12\,\mathrm{atan2}(2 (X^T X)_{12},
+    (X^T X)_{11} - (X^T X)_{22})`, :math:`u_1 = X v_1 / |X v_1|`, and :math:`u_2 \perp u_1`
+    with the sign that makes :math:`m_{\chi^\pm_1} = u_2^T X v_2 \ge 0`.
+    """
     sb, cb = _angles(tanb)
-    x = np.empty((len(M2), 2, 2))
-    x[:, 0, 0], x[:, 1, 1] = M2, mu
-    x[:, 0, 1] = math.sqrt(2.0) * sb * M_W
-    x[:, 1, 0] = math.sqrt(2.0) * cb * M_W
-    a, s, bt = np.linalg.svd(x)  # x = a diag(s) bt, s descending
-    return s[:, ::-1], a.transpose(0, 2, 1)[:, ::-1], bt[:, ::-1]
+    a, b, c, d = M2, math.sqrt(2.0) * sb * M_W, math.sqrt(2.0) * cb * M_W, mu
+    theta = 0.5 * np.arctan2(2 * (a * b + c * d), a**2 + c**2 - b**2 - d**2)
+    v1 = np.stack([np.cos(theta), np.sin(theta)], axis=1)  # the heavier state
+    v2 = np.stack([-v1[:, 1], v1[:, 0]], axis=1)
+    xv1 = np.stack([a * v1[:, 0] + b * v1[:, 1], c * v1[:, 0] + d * v1[:, 1]], axis=1)
+    heavy = np.hypot(xv1[:, 0], xv1[:, 1])  # > 0: the off-diagonal entries never vanish
+    u1 = xv1 / heavy[:, None]
+    w = np.stack([-u1[:, 1], u1[:, 0]], axis=1)
+    light = w[:, 0] * (a * v2[:, 0] + b * v2[:, 1]) + w[:, 1] * (c * v2[:, 0] + d * v2[:, 1])
+    u2 = np.where(light[:, None] < 0, -w, w)
+    return (np.stack([np.abs(light), heavy], axis=1), np.stack([u2, u1], axis=1),
+            np.stack([v2, v1], axis=1))
 
 
 def xsec_n2c1_tree(
@@ -149,8 +162,15 @@ def xsec_n2c1_tree(
 
     Unlike the target, sigma is returned everywhere (no cut on fW + fH or m).
     """
-    mn, nmix = neutralinos(M1, M2, mu, tanb)
-    mc, umix, vmix = charginos(M2, mu, tanb)
+    return n2c1_tree(neutralinos(M1, M2, mu, tanb), charginos(M2, mu, tanb))
+
+
+def n2c1_tree(
+    neutralino: tuple[np.ndarray, np.ndarray],
+    chargino: tuple[np.ndarray, np.ndarray, np.ndarray],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`xsec_n2c1_tree` from the outputs of :func:`neutralinos` and :func:`charginos`."""
+    (mn, nmix), (mc, umix, vmix) = neutralino, chargino
     mass = (np.abs(mn[:, 1]) + mc[:, 0]) / 2
     f_w, f_h = n2c1_composition(nmix, umix, vmix)
     return mass, f_w, f_h, (f_w + higgsino_wino_ratio() * f_h) * sigma_wino(mass)

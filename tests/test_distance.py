@@ -72,6 +72,22 @@ def test_score_is_the_mean_distance_to_the_k_nearest_reference_points():
                                   [False, True])
 
 
+@pytest.mark.parametrize("order", ["random", "nearest_first"])
+def test_blocked_top_k_finds_the_same_neighbours_as_a_full_search(order):
+    # 1,000 reference points: 15 full blocks of 64 and a padded one; "nearest_first" puts
+    # every point's nearest neighbours together in the first blocks
+    gen = torch.Generator().manual_seed(0)
+    reference = torch.randn(1000, 3, generator=gen)
+    queries = torch.randn(300, 3, generator=gen) * 2
+    if order == "nearest_first":
+        reference = reference[reference.norm(dim=1).argsort()]
+        queries = queries * 0.01
+    dist = NearestNeighbourDistance(reference=reference, k=5, quantile=0.9, threshold=1.0,
+                                    chunk_size=128)
+    full = torch.cdist(queries, reference).topk(5, dim=1, largest=False).values.mean(dim=1)
+    np.testing.assert_allclose(dist.score(queries), full.numpy(), rtol=1e-5, atol=1e-5)
+
+
 @pytest.mark.parametrize("kwargs, message", [
     ({"k": 0}, r"The 'k' parameter of NearestNeighbourDistance must be an int in the range "
                r"\[1, inf\). Got 0 instead"),
