@@ -419,8 +419,7 @@ class LocalQuantile:
     def nodes(self, std: np.ndarray) -> np.ndarray:
         r"""The standardised members :math:`c \pm q(a_j)` at raw spreads ``std`` (:math:`c`
         the bins' median pull), shape (n_nodes, n_points), sorted along the first axis."""
-        shift, half = self.centre_and_half_widths(std)
-        return shift + np.concatenate([-half[::-1], half])
+        return _symmetric_members(*self.centre_and_half_widths(std))
 
     def centre_and_half_widths(self, std: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         r"""The centre :math:`c`, shape (n_points,), and the half-widths :math:`q(a_j)`,
@@ -462,6 +461,12 @@ class LocalQuantile:
                        len(state["log_s"]), -1),
                    n_val=int(state["n_val"]), hold_above=bool(state.get("hold_above", False)),
                    shift=None if "shift" not in state else np.asarray(state["shift"], float))
+
+
+def _symmetric_members(centre: np.ndarray, half: np.ndarray) -> np.ndarray:
+    """Members ``centre -+ half``, shape (2 * n_levels, n_points), sorted along the first axis
+    for ``half`` (n_levels, n_points) non-decreasing along it."""
+    return np.concatenate([centre - half[::-1], centre + half])
 
 
 def _logit(p: np.ndarray) -> np.ndarray:
@@ -585,8 +590,7 @@ def rescale_spread(
     """
     if isinstance(recalibration, LocalQuantile):  # members symmetric about the centre
         shift, half = recalibration.centre_and_half_widths(std)
-        centre, offsets = mean + std * shift, std * half
-        return (np.sqrt(np.mean(offsets**2, axis=0)),
-                np.concatenate([centre - offsets[::-1], centre + offsets]))
+        offsets = std * half
+        return np.sqrt(np.mean(offsets**2, axis=0)), _symmetric_members(mean + std * shift, offsets)
     c = recalibration.factor(std)
     return c * std, None if samples is None else mean + c * (samples - mean)
