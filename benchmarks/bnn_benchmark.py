@@ -27,6 +27,7 @@ import torch
 
 from surrogates.bnn import BNNEnsemble
 from surrogates.data import features, labels, load_dataset, split_dataset
+from surrogates.data.problems import problem_flags
 from surrogates.metrics import (
     classification_metrics,
     mean_abs_percent_error,
@@ -79,11 +80,12 @@ def run_target(target: str, args: argparse.Namespace) -> dict:
     df = load_dataset(target, args.data)
     split = split_dataset(df, seed=args.seed)
     train = split.train.iloc[: args.max_train] if args.max_train else split.train
-    config = {**BNNEnsemble.budgets[args.budget], **json.loads(args.config)}
+    config = {**BNNEnsemble.budget_config(args.budget, target), **json.loads(args.config)}
     model = BNNEnsemble(target, seed=args.seed, device=args.device, **config)
     start = time.perf_counter()
     model.fit(features(train), labels(train, target), X_val=features(split.val),
-              y_val=labels(split.val, target), progress=args.progress)
+              y_val=labels(split.val, target), progress=args.progress,
+              y_aux=problem_flags(train) if model.learns_auxiliary else None)
     train_seconds = time.perf_counter() - start
     X_test, y_test = features(split.test), labels(split.test, target)
     pred = model.predict(X_test)

@@ -58,7 +58,13 @@ from surrogates.registry import get_model_class
 from surrogates.space import PMSSM19, ParameterSpace
 from surrogates.targets import TARGETS, Target, get_target
 from surrogates.transforms import InputScaler, TargetTransform
-from surrogates.validation import Domain, OutsideDomainError, check_features, check_target
+from surrogates.validation import (
+    Domain,
+    OutsideDomainError,
+    check_auxiliary,
+    check_features,
+    check_target,
+)
 
 __all__ = [
     "FORMAT_VERSION",
@@ -200,6 +206,12 @@ class Surrogate(Configurable, ABC):
         return len(feature_names(self.features, self.space))
 
     @property
+    def learns_auxiliary(self) -> bool:
+        """Whether :meth:`fit` needs auxiliary labels ``y_aux`` (False unless a family's
+        options ask for them)."""
+        return False
+
+    @property
     def dtype(self) -> torch.dtype:
         """Floating-point type of the model-space tensors."""
         return torch.float32
@@ -211,8 +223,10 @@ class Surrogate(Configurable, ABC):
         z: torch.Tensor,
         val: tuple[torch.Tensor, torch.Tensor] | None,
         progress: bool,
+        aux: torch.Tensor | None = None,
     ) -> None:
-        """Train on model-space inputs ``X`` (n, n_dim) and targets ``z`` (n,)."""
+        """Train on model-space inputs ``X`` (n, n_dim) and targets ``z`` (n,); ``aux``
+        (n, n_aux): auxiliary labels, given exactly when :attr:`learns_auxiliary`."""
 
     @abstractmethod
     def _predict_model_space(self, X: torch.Tensor) -> MemberOutput | GaussianOutput:
@@ -320,6 +334,7 @@ class Surrogate(Configurable, ABC):
         *,
         X_val: Any = None,
         y_val: Any = None,
+        y_aux: Any = None,
         progress: bool = True,
     ) -> Surrogate:
         """Train on inputs ``X`` and targets ``y`` (target units).
@@ -332,6 +347,11 @@ class Surrogate(Configurable, ABC):
             Target values in target units (labels 0/1 for the classifier).
         X_val, y_val : optional
             Validation data, used by families that select or stop on it.
+        y_aux : array-like of shape (n_points, n_aux), optional
+            Auxiliary 0/1 labels of the training points, learnt beside ``y`` by a model that
+            :attr:`learns_auxiliary` (e.g. :func:`surrogates.data.problems.problem_flags` for
+            the validity classifier with ``auxiliary_weight > 0``); required by it, refused
+            by any other.
         progress : bool
             Show progress bars.
 
@@ -343,6 +363,15 @@ class Surrogate(Configurable, ABC):
         ya = check_target(y, self.target, Xa.shape[0])
         if (X_val is None) != (y_val is None):
             raise ValueError("give both X_val and y_val, or neither")
+        if (y_aux is not None) != self.learns_auxiliary:
+            raise ValueError(
+                f"{type(self).__name__} with these options "
+                + ("learns auxiliary labels: give y_aux" if self.learns_auxiliary
+                   else "learns no auxiliary labels; y_aux was given")
+            )
+        aux = None if y_aux is None else torch.as_tensor(
+            check_auxiliary(y_aux, Xa.shape[0]), device=self.device
+        )
         Fa = self._features(Xa)
         if not self._keeps_transforms():
             self.input_scaler_ = InputScaler.fit(Fa)
@@ -354,7 +383,7 @@ class Surrogate(Configurable, ABC):
         torch.manual_seed(self.seed)
         self.fit_info_ = {"n_train": int(Xa.shape[0]), "n_val": 0 if val is None else len(val[1])}
         start = time.perf_counter()
-        self._fit(self._inputs(Fa), self._targets(ya, Fa), val, progress)
+        self._fit(self._inputs(Fa), self._targets(ya, Fa), val, progress, aux)
         self.fit_info_["train_seconds"] = time.perf_counter() - start
         self.fit_info_["device"] = str(self.device)
         self._recalibrate(val)

@@ -127,7 +127,7 @@ class MLPEnsemble(Surrogate):
             loss = (out - z) ** 2
         return loss.mean(dim=1)
 
-    def _fit(self, X, z, val, progress):
+    def _fit(self, X, z, val, progress, aux=None):
         torch.manual_seed(self.seed)
         if not self._keeps_transforms():
             self.net_ = self._new_net()

@@ -17,6 +17,7 @@ from surrogates.space import ParameterSpace
 from surrogates.targets import Target
 
 __all__ = [
+    "check_auxiliary",
     "check_features",
     "check_target",
     "Domain",
@@ -83,6 +84,26 @@ def check_features(X: Any, name: str = "X", *, space: ParameterSpace) -> np.ndar
             f"or inf (first at row {rows[0]})"
         )
     return arr
+
+
+def check_auxiliary(y_aux: Any, n_points: int, name: str = "y_aux") -> np.ndarray:
+    """Return auxiliary 0/1 labels as float32 of shape (n_points, n_aux), checked.
+
+    Raises
+    ------
+    ValueError
+        On a shape other than (n_points, n_aux) with n_aux >= 1, or values other than 0/1
+        (naming the first offending column and row).
+    """
+    arr = np.asarray(y_aux, dtype=np.float64)
+    if arr.ndim != 2 or arr.shape[0] != n_points or arr.shape[1] < 1:
+        raise ValueError(f"{name} has shape {arr.shape}; expected ({n_points}, n_aux) to match X")
+    odd = ~np.isin(arr, (0.0, 1.0))
+    if odd.any():
+        row, col = (int(i[0]) for i in np.nonzero(odd))
+        value = float(arr[row, col])
+        raise ValueError(f"{name} must hold labels 0 or 1; column {col}, row {row} is {value!r}")
+    return arr.astype(np.float32)
 
 
 def check_target(y: Any, target: Target, n_points: int, name: str = "y") -> np.ndarray:

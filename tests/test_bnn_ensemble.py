@@ -127,11 +127,46 @@ def test_reweight_rejects_a_different_parameterisation(regressor):
         ({"predictive": "both"}, "'predictive' .* must be one of"),
         ({"target_accept": 1.0}, r"'target_accept' .* a float in the range \(0, 1\)\. Got 1.0"),
         ({"noise_sigma": 0.0}, "'noise_sigma' .* must be a float in"),
+        ({"auxiliary_weight": -1.0}, r"'auxiliary_weight' .* \[0, inf\)\. Got -1.0"),
+        ({"auxiliary_weight": 1.0}, "auxiliary_weight=1.0 needs a classifier; target "
+                                    "'higgs_mass' is a regression"),
     ],
 )
 def test_invalid_configuration_is_named(config, message):
     with pytest.raises(ValueError, match=message):
         BNNEnsemble("higgs_mass", **config)
+
+
+def test_classifier_learns_softsusy_problem_flags_and_saves_as_without(small_splits, tmp_path):
+    """``auxiliary_weight``: fit needs ``y_aux`` (and other models refuse it); the trunks
+    come out with one output, so the saved model is a plain classifier that loads and
+    predicts as it was."""
+    from surrogates.data.problems import PROBLEM_FLAGS, problem_flags
+    from surrogates.mlp import MLPEnsemble
+
+    split = small_splits["validity"]
+    X, y = features(split.train), labels(split.train, "validity")
+    flags = problem_flags(split.train)
+    assert flags.shape == (len(X), len(PROBLEM_FLAGS) + 1)
+    kw = {**BNNEnsemble.budgets["tiny"], "hmc_layers": "last", "auxiliary_weight": 3.0}
+    model = BNNEnsemble("validity", **kw)
+    with pytest.raises(ValueError, match="learns auxiliary labels: give y_aux"):
+        model.fit(X, y, progress=False)
+    with pytest.raises(ValueError, match=r"y_aux has shape \(21, 480\); expected \(480, n_aux\)"):
+        model.fit(X, y, y_aux=flags.T, progress=False)
+    with pytest.raises(ValueError, match="y_aux must hold labels 0 or 1; column 2, row 5 is 0.5"):
+        bad = flags.copy()
+        bad[5, 2] = 0.5
+        model.fit(X, y, y_aux=bad, progress=False)
+    model.fit(X, y, y_aux=flags, progress=False)
+    assert model.fit_info_["n_auxiliary_labels"] == flags.shape[1]
+    assert model.trunk_.weights[-1].shape[-1] == 1
+    p = model.predict(features(split.test)).mean
+    loaded = Surrogate.load(model.save(tmp_path / "aux"))
+    assert loaded.auxiliary_weight == 3.0
+    np.testing.assert_array_equal(loaded.predict(features(split.test)).mean, p)
+    with pytest.raises(ValueError, match="learns no auxiliary labels; y_aux was given"):
+        MLPEnsemble("validity", n_members=2, epochs=1).fit(X, y, y_aux=flags, progress=False)
 
 
 def test_prediction_is_float32_and_chunked(regressor, small_splits, monkeypatch):
@@ -168,3 +203,15 @@ def test_warm_start_continues_the_pretraining_from_the_previous_networks(hmc_lay
     if hmc_layers == "last":
         for a, b in zip(warm.trunk_.parameters(), previous.parameters(), strict=True):
             torch.testing.assert_close(a, b, rtol=0, atol=0)
+
+
+def test_training_workflow_hands_the_problem_flags_to_a_model_that_learns_them(small_splits):
+    from workflows.training import fit_on_split
+
+    config = {"hmc_layers": "last", "auxiliary_weight": 1.0}
+    model = fit_on_split("bnn", "validity", small_splits["validity"], budget="tiny",
+                         config=config, progress=False)
+    assert model.fit_info_["n_auxiliary_labels"] == 21
+    plain = fit_on_split("bnn", "validity", small_splits["validity"], budget="tiny",
+                         config={"hmc_layers": "last"}, progress=False)
+    assert plain.fit_info_["n_auxiliary_labels"] == 0

@@ -3,6 +3,7 @@ import pandas as pd
 import pytest
 
 from surrogates.data import features, labels, load_dataset, load_points, split_dataset
+from surrogates.data.problems import PROBLEM_FLAGS, problem_flags
 from surrogates.space import PARAMETER_NAMES
 from tests.conftest import SHARED_DATA
 
@@ -85,6 +86,30 @@ def test_packaged_full_data_equals_the_reference_file():
     cols = [*PARAMETER_NAMES, "valid", "h0", "xsec_n2c1_fb"]
     assert len(packaged) == len(ref) == 314_910
     pd.testing.assert_frame_equal(packaged[cols], ref[cols], check_dtype=False, rtol=0, atol=0)
+    assert (packaged["problem"].fillna("") == ref["problem"].fillna("")).all()
+
+
+def test_problem_flags_name_each_softsusy_problem_of_a_point():
+    points = pd.DataFrame({"problem": [
+        None, "No convergence A0 tachyon A0 is tree-level tachyon at MZ m3sq-problem",
+        "No rho convergence Z tachyon", "stop tachyon Higgs potential ufb", "selectron tachyon",
+        "frobnication"]})
+    flags = problem_flags(points)
+    assert flags.shape == (6, len(PROBLEM_FLAGS) + 1) and flags.dtype == np.float32
+    named = [{PROBLEM_FLAGS[j] for j in np.flatnonzero(row[:-1])} for row in flags]
+    assert named == [set(), {"No convergence", "A0 tachyon", "m3sq-problem"},
+                     {"No rho convergence", "Z tachyon"}, {"stop tachyon", "Higgs potential ufb"},
+                     {"selectron tachyon"}, set()]
+    assert flags[:, -1].tolist() == [0, 0, 0, 0, 0, 1]  # text that names no known problem
+    with pytest.raises(ValueError, match="no column 'problem'"):
+        problem_flags(points.rename(columns={"problem": "reason"}))
+
+
+def test_every_invalid_reference_point_has_a_named_problem_and_no_valid_one_has():
+    points = load_points("full")
+    flags = problem_flags(points)
+    assert not flags[:, -1].any()
+    np.testing.assert_array_equal(flags[:, :-1].any(axis=1), points["valid"].to_numpy() == 0)
 
 
 def test_full_data_sets_have_the_provenance_counts():

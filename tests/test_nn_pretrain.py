@@ -62,3 +62,56 @@ def test_heteroscedastic_network_learns_the_noise_level():
         learnt = torch.exp(net(grid)[0, :, 1])
     # the noise sd at 0.1 / 0.5 / 0.9 is 0.09 / 0.25 / 0.41: learnt within 25 %
     torch.testing.assert_close(learnt, 0.05 + 0.4 * grid[:, 0], rtol=0.25, atol=0.0)
+
+
+def test_auxiliary_loss_is_the_label_cross_entropy_plus_weighted_mean_over_auxiliary_labels():
+    torch.manual_seed(0)
+    net = BatchedMLP(2, 3, [5], 1 + 4, "tanh", skip=True)
+    x = torch.randn(30, 3)
+    y, a = torch.randint(0, 2, (30,)).float(), torch.randint(0, 2, (30, 4)).float()
+    out = net(x)
+    bce = torch.nn.functional.binary_cross_entropy_with_logits
+    main = torch.stack([bce(out[k, :, 0], y) for k in range(2)])
+    aux = torch.stack([bce(out[k, :, 1:], a) for k in range(2)])
+    z = torch.cat([y[:, None], a], 1)
+    got = _loss(net, x, z, classifier=True, n_aux=4, aux_weight=2.5)
+    torch.testing.assert_close(got, main + 2.5 * aux)
+    # per-network minibatches (the training loop's layout) give each network its own rows
+    idx = torch.stack([torch.arange(10), torch.arange(10, 20)])
+    per = _loss(net, x[idx], z[idx], classifier=True, n_aux=4, aux_weight=2.5)
+    for k in range(2):
+        rows = idx[k]
+        expected = bce(out[k, rows, 0], y[rows]) + 2.5 * bce(out[k, rows, 1:], a[rows])
+        torch.testing.assert_close(per[k], expected)
+    # the best epoch is chosen on the label alone
+    torch.testing.assert_close(_loss(net, x, y, classifier=True, selection=True, n_aux=4), main)
+
+
+def _linear_probe_accuracy(net, x, labels):
+    """Accuracy of a logistic regression on the networks' last hidden layer (first network)."""
+    from sklearn.linear_model import LogisticRegression
+
+    h = last_hidden(list(net.weights)[:-1], list(net.biases)[:-1], x, net.activation, net.skip)
+    h = h[0].detach().numpy()
+    return LogisticRegression(max_iter=2000).fit(h, labels.numpy()).score(h, labels.numpy())
+
+
+def test_auxiliary_labels_shape_the_trunk_and_are_dropped_after_pretraining():
+    """The label is a half plane; the auxiliary label the XOR of the two inputs' signs, which
+    the hidden layer represents linearly only if the auxiliary loss trains it. A linear probe
+    of the returned trunk finds it when the auxiliary weight is on, not when it is zero; the
+    returned networks have one output either way."""
+    torch.manual_seed(0)
+    x = torch.rand(2000, 2) * 2 - 1
+    board = (x[:, 0] * x[:, 1] > 0).float()
+    y = (x.sum(1) > 0).float()
+    accuracy = {}
+    for weight in (0.0, 1.0):
+        torch.manual_seed(1)
+        net, _ = pretrain(x, y, (x[:200], y[:200]), n_networks=1, hidden=[32, 32],
+                          activation="tanh", classifier=True, learning_rates=[1e-2], epochs=60,
+                          batch_size=100, schedule="one_cycle", aux=board[:, None],
+                          aux_weight=weight)
+        assert net.weights[-1].shape[-1] == 1 and net.biases[-1].shape[-1] == 1
+        accuracy[weight] = _linear_probe_accuracy(net, x, board)
+    assert accuracy[1.0] > 0.95 and accuracy[0.0] < accuracy[1.0] - 0.15, accuracy

@@ -93,6 +93,18 @@ def test_a_spectrum_with_a_failing_exit_status_is_invalid(tmp_path, reference):
     assert out["reason"].tolist() == ["exit status 3 without a problem flag"]
 
 
+@needs_softsusy
+def test_an_unconverged_spectrum_is_invalid_with_softsusy_comment_as_reason():
+    """s3-18409: SOFTSUSY writes the spectrum (m_h 124.957 GeV, the reference label, which
+    calls the point valid) and no SPINFO 4, only a "No convergence" comment, and exits 255."""
+    points = pd.read_csv(REFERENCE / "points.csv.gz")
+    row = points.loc[points["id"] == "s3-18409"].iloc[0]
+    assert row["valid"] == 1 and row["h0"] == pytest.approx(124.957)
+    out = SoftsusySimulator(executable=SOFTPOINT)(row[list(PARAMETER_NAMES)].to_numpy(float)[None])
+    assert out["valid"].tolist() == [0.0] and out["h0"].isna().all()
+    assert out["reason"].tolist() == ["No convergence (exit status 255, a comment, not SPINFO 4)"]
+
+
 @pytest.mark.parametrize(
     ("body", "reason"),
     [

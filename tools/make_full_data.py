@@ -1,12 +1,14 @@
 """Write the packaged full reference data: every SOFTSUSY point, its id (which the split is
-keyed on) and the columns the targets need.
+keyed on), the columns the targets need and SOFTSUSY's problem text of the invalid points
+(the auxiliary labels of the validity classifier, :mod:`surrogates.data.problems`).
 
 Usage: python tools/make_full_data.py ../shared/datasets/pmssm19_softsusy/points.csv.gz
 
 The 314,910 rows of the reference file keep their order. Stored losslessly as integers where
 the reference values are decimal numbers with a fixed number of places (PROVENANCE.md: the
 parameters are rounded to 0.1 GeV, tan beta to 0.001; ``h0`` is printed with 3 decimals), so
-that the decoded floats equal the values parsed from the CSV; ``xsec_n2c1_fb`` stays float64.
+that the decoded floats equal the values parsed from the CSV; ``xsec_n2c1_fb`` stays float64;
+``problem`` is text (empty for valid points), dictionary-encoded by Parquet.
 Parquet with zstd compression. The encoding (column -> decimal places) is
 :data:`surrogates.data.loaders.FULL_DECIMALS`.
 """
@@ -40,6 +42,7 @@ def main(source: str) -> None:
     out["valid"] = points["valid"].astype(np.int8)
     for column in ("h0", "xsec_n2c1_fb"):
         out[column] = points[column].astype(np.float64)
+    out["problem"] = points["problem"]
     FULL_POINTS.parent.mkdir(parents=True, exist_ok=True)
     tmp = FULL_POINTS.with_name(FULL_POINTS.name + ".tmp")
     out.to_parquet(tmp, compression="zstd", compression_level=19, index=False)

@@ -15,6 +15,7 @@ from typing import Any
 from surrogates.base import Surrogate
 from surrogates.data import Split, features, labels, load_dataset, split_dataset, split_method
 from surrogates.data.loaders import PACKAGED_DATA
+from surrogates.data.problems import problem_flags
 from surrogates.mlp import MLPEnsemble
 from surrogates.registry import get_model_class
 from surrogates.targets import Target
@@ -36,7 +37,9 @@ def fit_on_split(
     progress: bool = True,
 ) -> Surrogate:
     """The family ``model`` with the options of ``budget`` (``config`` overriding them),
-    trained on ``split.train`` with ``split.val`` as validation data.
+    trained on ``split.train`` with ``split.val`` as validation data; a model that
+    :attr:`~surrogates.base.Surrogate.learns_auxiliary` learns SOFTSUSY's problem flags of the
+    training points beside its label (:func:`~surrogates.data.problems.problem_flags`).
 
     Raises
     ------
@@ -52,6 +55,7 @@ def fit_on_split(
         labels(split.train, surrogate.target),
         X_val=features(split.val),
         y_val=labels(split.val, surrogate.target),
+        y_aux=problem_flags(split.train) if surrogate.learns_auxiliary else None,
         progress=progress,
     )
 

@@ -27,6 +27,16 @@ network is fitted by least squares exactly as without it:
 with :math:`[\cdot]` the stop-gradient and :math:`h` the last hidden layer (a variance fitted
 to a fixed mean, as the detached-mean fit of Seitzer et al., arXiv:2203.09168, Sec. 3; letting
 the likelihood train the shared hidden layers too cost the m_h mean a factor 1.4 in accuracy).
+
+A classifier may learn *auxiliary labels* ``a`` (n_points, n_aux) beside its label (e.g.
+which SOFTSUSY problem makes a point invalid, :mod:`surrogates.data.problems`): ``n_aux``
+further logits :math:`g_j(x)`, linear in the last hidden layer, and the loss
+
+.. math:: L = \mathrm{BCE}(f, y) + \lambda\,\frac{1}{n_\mathrm{aux}}\sum_j \mathrm{BCE}(g_j, a_j)
+
+(multi-task learning, Caruana, Machine Learning 28 (1997) 41): the trunk learns the boundary of
+each problem. The best epoch is still chosen by the label's loss alone, and the returned
+networks have the auxiliary outputs removed: they serve the training only.
 """
 
 from __future__ import annotations
@@ -67,19 +77,33 @@ def output_heads(
 
 
 def _loss(
-    net: BatchedMLP, X: torch.Tensor, z: torch.Tensor, classifier: bool, selection: bool = False
+    net: BatchedMLP, X: torch.Tensor, z: torch.Tensor, classifier: bool, selection: bool = False,
+    n_aux: int = 0, aux_weight: float = 0.0,
 ) -> torch.Tensor:
     """Per-network mean loss, shape (n_networks,); ``X``/``z`` shared or one batch per network.
 
-    ``selection``: the loss that picks the best epoch, the squared error of the mean alone.
+    ``selection``: the loss that picks the best epoch, the squared error of the mean (the
+    classifier: the label's cross entropy) alone. With ``n_aux`` auxiliary outputs (the last
+    columns of the output layer) ``z`` holds the label and then the auxiliary labels in its
+    last dimension, except for the selection loss, whose ``z`` is the label alone.
     """
     w, b = list(net.weights), list(net.biases)
     X = X.expand(w[0].shape[0], *X.shape) if X.dim() == 2 else X
     h = last_hidden(w[:-1], b[:-1], X, net.activation, net.skip)
-    f, u = output_heads(w[-1], b[-1], h)
+    n_main = w[-1].shape[-1] - n_aux
+    f, u = output_heads(w[-1][..., :n_main], b[-1][..., :n_main], h)
+    if n_aux and not selection:
+        a = z[..., 1:].expand(*f.shape, n_aux)
+        z = z[..., 0]
+        g = torch.baddbmm(b[-1][..., n_main:], h, w[-1][..., n_main:])
+        aux = torch.nn.functional.binary_cross_entropy_with_logits(g, a, reduction="none")
+        aux = aux_weight * aux.mean(dim=(1, 2))
+    else:
+        aux = 0.0
     z = z.expand_as(f)
     if classifier:
-        return torch.nn.functional.binary_cross_entropy_with_logits(f, z, reduction="none").mean(1)
+        bce = torch.nn.functional.binary_cross_entropy_with_logits(f, z, reduction="none")
+        return bce.mean(1) + aux
     sq = (f - z) ** 2
     if u is None or selection:
         return sq.mean(dim=1)
@@ -103,9 +127,11 @@ def pretrain(
     heteroscedastic: bool = False,
     skip: bool = False,
     initial: BatchedMLP | None = None,
+    aux: torch.Tensor | None = None,
+    aux_weight: float = 1.0,
     progress: bool = False,
 ) -> tuple[BatchedMLP, list[float]]:
-    """Train ``n_networks`` networks (see the module text for the schedules).
+    r"""Train ``n_networks`` networks (see the module text for the schedules).
 
     Parameters
     ----------
@@ -128,6 +154,10 @@ def pretrain(
     initial : BatchedMLP, optional
         Networks of this shape to continue training (a warm start), in place; default: a
         fresh initialisation.
+    aux : Tensor of shape (n_points, n_aux), optional
+        Auxiliary 0/1 labels of a classifier's training points (see the module text).
+    aux_weight : float
+        Their weight :math:`\lambda` in the loss.
 
     Returns
     -------
@@ -139,6 +169,12 @@ def pretrain(
     X_val, z_val = val if val is not None else (X, z)
     if schedule not in SCHEDULES:
         raise ValueError(f"schedule must be one of {', '.join(SCHEDULES)}; got {schedule!r}")
+    if aux is not None and (not classifier or aux.dim() != 2 or aux.shape[0] != X.shape[0]):
+        raise ValueError(
+            "aux must be the auxiliary labels of a classifier's points, shape "
+            f"({X.shape[0]}, n_aux); got shape {tuple(aux.shape)}"
+            + ("" if classifier else " for a regression network")
+        )
     n_outputs = 2 if heteroscedastic and not classifier else 1
     if initial is None:
         net = BatchedMLP(n_networks, X.shape[1], hidden, n_outputs, activation, skip).to(
@@ -146,6 +182,11 @@ def pretrain(
         )
     else:
         net = initial.requires_grad_(True)
+    n_aux = 0 if aux is None else aux.shape[1]
+    if n_aux:
+        _resize_outputs(net, n_outputs + n_aux)
+        z = torch.cat([z[:, None], aux.to(z)], dim=1)
+    loss = partial(_loss, net, classifier=classifier, n_aux=n_aux, aux_weight=aux_weight)
     steps = -(-X.shape[0] // batch_size)
     history = []
     cycles = learning_rates if schedule == "amsgrad_cycles" else learning_rates[:1]
@@ -160,12 +201,27 @@ def pretrain(
                 final_div_factor=1 / (_ONE_CYCLE_FINAL * 25),  # initial lr = max_lr / 25
             )
         with torch.no_grad():  # a cycle never ends on a network worse than it began with
-            start = _loss(net, X_val, z_val, classifier, selection=True)
+            start = loss(X_val, z_val, selection=True)
         fit = train_members(
-            net, partial(_loss, net, classifier=classifier), X, z, (X_val, z_val),
+            net, loss, X, z, (X_val, z_val),
             optimizer=opt, scheduler=sched, epochs=epochs, batch_size=batch_size,
-            selection_loss=partial(_loss, net, classifier=classifier, selection=True),
+            selection_loss=partial(loss, selection=True),
             best_loss=start, desc=f"pre-train lr={lr:g}", progress=progress,
         )
         history.append(fit.best_loss.mean().item())
+    if n_aux:
+        _resize_outputs(net, n_outputs)
     return net, history
+
+
+def _resize_outputs(net: BatchedMLP, n_outputs: int) -> None:
+    """Keep the first ``n_outputs`` columns of the output layer, or append freshly initialised
+    ones up to ``n_outputs`` (the initialisation of :class:`~surrogates.nn.BatchedMLP`)."""
+    w, b = net.weights[-1].detach(), net.biases[-1].detach()
+    extra = n_outputs - w.shape[-1]
+    if extra > 0:
+        bound = 1.0 / math.sqrt(w.shape[1])
+        w = torch.cat([w, torch.empty(*w.shape[:2], extra).to(w).uniform_(-bound, bound)], -1)
+        b = torch.cat([b, torch.empty(*b.shape[:2], extra).to(b).uniform_(-bound, bound)], -1)
+    net.weights[-1] = torch.nn.Parameter(w[..., :n_outputs].contiguous())
+    net.biases[-1] = torch.nn.Parameter(b[..., :n_outputs].contiguous())

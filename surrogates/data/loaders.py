@@ -7,7 +7,8 @@ reference data (provenance: ``surrogates/data/embedded/PROVENANCE.md``):
 
 - ``"embedded"`` (the default): a random 40,000-point subset, every column, for fast tests;
 - ``"full"``: all 314,910 points with the columns the targets need (``id``, the 19
-  parameters, ``valid``, ``h0``, ``xsec_n2c1_fb``), losslessly encoded in Parquet
+  parameters, ``valid``, ``h0``, ``xsec_n2c1_fb``) and ``problem`` (the auxiliary labels of
+  the validity classifier, :mod:`surrogates.data.problems`), losslessly encoded in Parquet
   (``surrogates/data/full/``, written by ``tools/make_full_data.py``).
 
 A user's own CSV or Parquet file with the same columns can be passed instead.

@@ -252,7 +252,7 @@ class RBCM(Surrogate):
             bar.set_postfix(nlml_per_point=f"{history[-1]:.4g}")
         return history
 
-    def _fit(self, X, z, val, progress):
+    def _fit(self, X, z, val, progress, aux=None):
         labels = z
         if self.target.is_classifier:
             z = 2.0 * z - 1.0
