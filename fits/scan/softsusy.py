@@ -25,9 +25,8 @@ One case differs from the reference data. SOFTSUSY sometimes writes a full spect
 exits with status 255: its iteration did not converge. The reference rule reads SPINFO only, so
 the reference data call such a point valid, with the unconverged m_h. This simulator calls it
 invalid, with the comment's words as its reason (``No convergence (exit status 255, a
-comment, not SPINFO 4)``). Such points are rare among all points (1 of 60 random m_h test
-points) but common among those the surrogates get worst (8 of the 60 worst m_h test points,
-``docs/methods.md``).
+comment, not SPINFO 4)``). Such points are rare (40 of the 12,633 m_h test points) but common
+among those the surrogates get worst (8 of the 60 worst m_h test points; ``docs/methods.md``).
 """
 
 from __future__ import annotations
