@@ -21,8 +21,8 @@ import torch
 from torch import nn
 
 __all__ = [
-    "ACTIVATIONS", "batched_mlp_forward", "BatchedMLP", "chunk_points", "last_hidden",
-    "layer_sizes",
+    "ACTIVATIONS", "batched_mlp_forward", "BatchedMLP", "chunk_points", "init_layer",
+    "last_hidden", "layer_sizes",
 ]
 
 ACTIVATIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
@@ -65,6 +65,16 @@ def layer_sizes(
     if skip and hidden:
         pairs[-1] = (pairs[-1][0] + n_inputs, n_outputs)
     return pairs
+
+
+def init_layer(
+    n_members: int, fan_in: int, fan_out: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Fresh weights (n_members, fan_in, fan_out) and biases (n_members, 1, fan_out) of one
+    layer, uniform in +-1 / sqrt(fan_in) as ``torch.nn.Linear``."""
+    bound = 1.0 / math.sqrt(fan_in)
+    return (torch.empty(n_members, fan_in, fan_out).uniform_(-bound, bound),
+            torch.empty(n_members, 1, fan_out).uniform_(-bound, bound))
 
 
 def batched_mlp_forward(
@@ -161,13 +171,9 @@ class BatchedMLP(nn.Module):
         self.weights = nn.ParameterList()
         self.biases = nn.ParameterList()
         for fan_in, fan_out in layer_sizes(n_inputs, hidden, n_outputs, self.skip):
-            bound = 1.0 / math.sqrt(fan_in)  # as torch.nn.Linear
-            self.weights.append(
-                nn.Parameter(torch.empty(n_members, fan_in, fan_out).uniform_(-bound, bound))
-            )
-            self.biases.append(
-                nn.Parameter(torch.empty(n_members, 1, fan_out).uniform_(-bound, bound))
-            )
+            w, b = init_layer(n_members, fan_in, fan_out)
+            self.weights.append(nn.Parameter(w))
+            self.biases.append(nn.Parameter(b))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """See :func:`batched_mlp_forward`."""

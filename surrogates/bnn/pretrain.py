@@ -47,7 +47,7 @@ from functools import partial
 
 import torch
 
-from surrogates.nn import BatchedMLP, last_hidden
+from surrogates.nn import BatchedMLP, init_layer, last_hidden
 from surrogates.training import train_members
 
 __all__ = ["LOG_SCALE_RANGE", "SCHEDULES", "output_heads", "pretrain"]
@@ -220,8 +220,7 @@ def _resize_outputs(net: BatchedMLP, n_outputs: int) -> None:
     w, b = net.weights[-1].detach(), net.biases[-1].detach()
     extra = n_outputs - w.shape[-1]
     if extra > 0:
-        bound = 1.0 / math.sqrt(w.shape[1])
-        w = torch.cat([w, torch.empty(*w.shape[:2], extra).to(w).uniform_(-bound, bound)], -1)
-        b = torch.cat([b, torch.empty(*b.shape[:2], extra).to(b).uniform_(-bound, bound)], -1)
+        w_new, b_new = init_layer(w.shape[0], w.shape[1], extra)
+        w, b = torch.cat([w, w_new.to(w)], -1), torch.cat([b, b_new.to(b)], -1)
     net.weights[-1] = torch.nn.Parameter(w[..., :n_outputs].contiguous())
     net.biases[-1] = torch.nn.Parameter(b[..., :n_outputs].contiguous())
